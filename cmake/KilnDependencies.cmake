@@ -1,0 +1,13 @@
+# Finds kiln's dependencies from the Debian packages that scripts/setup.sh installs.
+include(GNUInstallDirs)
+
+find_package(TBB REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+
+# Debian's libopenblas-dev ships a CMake config that sets variables but no target: wrap it in one.
+find_package(OpenBLAS CONFIG REQUIRED)
+if(NOT TARGET kiln_openblas)
+  add_library(kiln_openblas INTERFACE IMPORTED)
+  target_include_directories(kiln_openblas INTERFACE ${OpenBLAS_INCLUDE_DIRS})
+  target_link_libraries(kiln_openblas INTERFACE ${OpenBLAS_LIBRARIES})
+endif()

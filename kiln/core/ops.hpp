@@ -1,0 +1,6 @@
+// All tensor ops: include this to get every op family.
+#pragma once
+
+#include "kiln/core/ops/compare.hpp"
+#include "kiln/core/ops/elementwise.hpp"
+#include "kiln/core/ops/reduce.hpp"

@@ -1,0 +1,46 @@
+// Variable: a named, shaped, mutable tensor owned by a layer or an optimizer. A handle: copies share the state.
+// The value of a trainable variable is watched by every GradientTape automatically. assign* write in place
+// and check the shape; a tape that saved the value for a later gradient() sees the new contents.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "kiln/core/tensor.hpp"
+
+namespace kiln {
+
+class Variable {
+public:
+    // An undefined variable; defined() is false.
+    Variable() = default;
+    // A variable named `name` (its path, e.g. "dense/kernel") holding a copy of `initial_value`.
+    Variable(std::string name, const Tensor& initial_value, bool trainable = true);
+
+    bool defined() const { return state_ != nullptr; }
+    const std::string& name() const;
+    const Shape& shape() const { return value().shape(); }
+    // The live value: the same tensor (same id) on every call, so tapes can find it.
+    const Tensor& value() const;
+    operator const Tensor&() const { return value(); }
+
+    bool trainable() const;
+    void set_trainable(bool trainable);
+
+    // value = v, value += v, value -= v; `v` must have the variable's shape.
+    void assign(const Tensor& v);
+    void assign_add(const Tensor& v);
+    void assign_sub(const Tensor& v);
+
+    // True when both handles refer to the same variable.
+    bool same_as(const Variable& other) const { return state_ == other.state_; }
+
+private:
+    struct State;
+    const State& state(const char* what) const;
+    void check_same_shape(const Tensor& v, const char* op) const;
+
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace kiln

@@ -1,0 +1,11 @@
+// kiln: the whole public API in one include.
+#pragma once
+
+#include "kiln/core/errors.hpp"
+#include "kiln/core/ops.hpp"
+#include "kiln/core/random.hpp"
+#include "kiln/core/shape.hpp"
+#include "kiln/core/tape.hpp"
+#include "kiln/core/tensor.hpp"
+#include "kiln/core/threads.hpp"
+#include "kiln/core/variable.hpp"

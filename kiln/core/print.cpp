@@ -32,18 +32,21 @@ std::string chars(float v, std::chars_format fmt, int precision) {
 class ValueFormatter {
 public:
     explicit ValueFormatter(const std::vector<float>& values) {
+        // NumPy's rule: scientific when a nonzero magnitude is >= 1e8 or < 1e-4, or they span over 1e3.
         float max_abs = 0.0f;
         float min_abs = INFINITY;
-        bool all_integral = true;
         for (float v : values) {
-            if (!std::isfinite(v)) continue;
-            const float a = std::fabs(v);
-            max_abs = std::max(max_abs, a);
-            if (a > 0.0f) min_abs = std::min(min_abs, a);
-            all_integral = all_integral && v == std::trunc(v);
+            if (!std::isfinite(v) || v == 0.0f) continue;
+            max_abs = std::max(max_abs, std::fabs(v));
+            min_abs = std::min(min_abs, std::fabs(v));
         }
-        scientific_ = max_abs >= 1e8f || (!all_integral && min_abs < 1e-4f) ||
-                      (!all_integral && std::isfinite(min_abs) && max_abs / min_abs > 1e3f);
+        scientific_ = max_abs > 0.0f && (max_abs >= 1e8f || min_abs < 1e-4f || max_abs / min_abs > 1e3f);
+        if (scientific_)
+            for (float v : values)
+                if (std::isfinite(v)) {
+                    const std::string m = mantissa_fraction(v);
+                    fraction_digits_ = std::max(fraction_digits_, m.size());
+                }
         for (float v : values) {
             if (!std::isfinite(v)) continue;
             auto [head, tail] = split(v);
@@ -77,12 +80,13 @@ private:
     std::pair<std::string, std::string> split(float v) const {
         std::string s;
         if (scientific_) {
-            s = chars(v, std::chars_format::scientific);
+            // Every mantissa gets the same number of fraction digits, zero-padded, as NumPy does.
+            s = chars(v, std::chars_format::scientific, static_cast<int>(fraction_digits_));
             auto e = s.find('e');
             std::string mantissa = s.substr(0, e);
             std::string exponent = s.substr(e + 1);
             if (mantissa.find('.') == std::string::npos) mantissa += ".";
-            // NumPy writes at least two exponent digits: 1.e-05, 1.e+10.
+            // At least two exponent digits: 1.e-05, 1.e+10.
             const char sign = exponent[0] == '-' ? '-' : '+';
             std::string digits = exponent.substr(exponent[0] == '-' || exponent[0] == '+' ? 1 : 0);
             if (digits.size() < 2) digits.insert(0, 1, '0');
@@ -103,7 +107,23 @@ private:
         return {s.substr(0, dot + 1), s.substr(dot + 1)};
     }
 
+    // Fraction digits of the shortest scientific form of v (at most kMaxPrecision).
+    static std::string mantissa_fraction(float v) {
+        std::string s = chars(v, std::chars_format::scientific);
+        const auto e = s.find('e');
+        const auto dot = s.find('.');
+        if (dot == std::string::npos || dot > e) return "";
+        std::string frac = s.substr(dot + 1, e - dot - 1);
+        if (frac.size() > kMaxPrecision) {
+            s = chars(v, std::chars_format::scientific, kMaxPrecision);
+            frac = s.substr(s.find('.') + 1, s.find('e') - s.find('.') - 1);
+            while (!frac.empty() && frac.back() == '0') frac.pop_back();
+        }
+        return frac;
+    }
+
     bool scientific_ = false;
+    size_t fraction_digits_ = 0;
     size_t head_width_ = 0;
     size_t tail_width_ = 0;
 };
@@ -161,18 +181,17 @@ void render(const Tensor& t, int64_t axis, int64_t offset, bool summarize, const
 std::string Tensor::str() const {
     if (!defined()) return "<undefined tensor>";
     const bool summarize = size() > kSummarizeAbove;
-    std::vector<float> shown;
-    if (rank() == 0)
-        shown.push_back(data()[0]);
-    else if (size() > 0)
-        collect(*this, 0, 0, summarize, shown);
-    ValueFormatter fmt(shown);
     if (rank() == 0) {
-        std::string s = fmt(data()[0]);
-        s.erase(s.find_last_not_of(' ') + 1);
+        // Like a NumPy scalar: the shortest text that reads back to the same float, with ".0" if integral.
+        const float v = data()[0];
+        std::string s = chars(v, std::chars_format::general);
+        if (std::isfinite(v) && s.find_first_of(".e") == std::string::npos) s += ".0";
         return s;
     }
     if (size() == 0) return "[]";
+    std::vector<float> shown;
+    collect(*this, 0, 0, summarize, shown);
+    ValueFormatter fmt(shown);
     std::string out;
     render(*this, 0, 0, summarize, fmt, out);
     return out;

@@ -206,7 +206,7 @@ Tensor Tensor::slice(int64_t begin, int64_t end) const {
             Tensor full = Tensor::zeros(s);
             std::memcpy(full.data() + begin * row, g.data(), g.size() * sizeof(float));
             return std::vector<Tensor>{full};
-        });
+        }, /*backward_is_differentiable=*/false);
     return out;
 }
 

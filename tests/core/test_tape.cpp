@@ -1,0 +1,181 @@
+// GradientTape semantics: recording, watch, trainable variables, persistence, nesting, stop_gradient,
+// unconnected sources, and no recording without a tape.
+#include <doctest/doctest.h>
+
+#include <kiln/kiln.hpp>
+
+using namespace kiln;
+
+TEST_CASE("tape: gradient of a watched tensor, by hand") {
+    Tensor x{1.0f, 2.0f, 3.0f};
+    GradientTape tape;
+    tape.watch(x);
+    Tensor y = sum(mul(x, x) + x * 3.0f);  // dy/dx = 2x + 3
+    CHECK(tape.gradient(y, x).to_vector() == std::vector<float>{5, 7, 9});
+}
+
+TEST_CASE("tape: a non-scalar target is differentiated as its sum") {
+    Tensor x{1.0f, -2.0f};
+    GradientTape tape;
+    tape.watch(x);
+    Tensor y = square(x);  // d(sum y)/dx = 2x
+    CHECK(tape.gradient(y, x).to_vector() == std::vector<float>{2, -4});
+}
+
+TEST_CASE("tape: gradients are returned per source, in order, and accumulate over uses") {
+    Tensor a{2.0f};
+    Tensor b{5.0f};
+    GradientTape tape;
+    tape.watch(a);
+    tape.watch(b);
+    Tensor y = a * b + a * a;  // dy/da = b + 2a = 9, dy/db = a = 2
+    auto g = tape.gradient(y, std::vector<Tensor>{b, a});
+    REQUIRE(g.size() == 2);
+    CHECK(g[0].item() == 2.0f);
+    CHECK(g[1].item() == 9.0f);
+}
+
+TEST_CASE("tape: unwatched tensors are not recorded and get zero gradients") {
+    Tensor x{1.0f, 2.0f};
+    Tensor unrelated{4.0f, 4.0f, 4.0f};
+    GradientTape tape;
+    Tensor y = sum(square(x));
+    CHECK(tape.num_records() == 0);
+    auto g = tape.gradient(y, std::vector<Tensor>{x, unrelated});
+    CHECK(g[0].to_vector() == std::vector<float>{0, 0});
+    CHECK(g[1].shape() == Shape{3});
+    CHECK(g[1].to_vector() == std::vector<float>{0, 0, 0});
+}
+
+TEST_CASE("tape: a watched source that the target does not depend on gets zeros") {
+    Tensor x{1.0f};
+    Tensor z{2.0f, 3.0f};
+    GradientTape tape;
+    tape.watch(x);
+    tape.watch(z);
+    Tensor y = x * 2.0f;
+    auto g = tape.gradient(y, std::vector<Tensor>{x, z});
+    CHECK(g[0].item() == 2.0f);
+    CHECK(g[1].to_vector() == std::vector<float>{0, 0});
+}
+
+TEST_CASE("tape: trainable variables are watched automatically, non-trainable ones are not") {
+    Variable w("w", Tensor{3.0f});
+    Variable frozen("frozen", Tensor{4.0f}, false);
+    GradientTape tape;
+    Tensor y = w.value() * frozen.value();
+    auto g = tape.gradient(y, std::vector<Variable>{w, frozen});
+    CHECK(g[0].item() == 4.0f);
+    CHECK(g[1].item() == 0.0f);
+
+    frozen.set_trainable(true);
+    GradientTape tape2;
+    Tensor y2 = w.value() * frozen.value();
+    CHECK(tape2.gradient(y2, std::vector<Variable>{frozen})[0].item() == 3.0f);
+}
+
+TEST_CASE("tape: a non-persistent tape is spent after one gradient; a persistent one is not") {
+    Tensor x{2.0f};
+    {
+        GradientTape tape;
+        tape.watch(x);
+        Tensor y = square(x);
+        CHECK(tape.gradient(y, x).item() == 4.0f);
+        CHECK_THROWS_WITH_AS(tape.gradient(y, x), doctest::Contains("non-persistent tape was already used"),
+                             StateError);
+    }
+    {
+        GradientTape tape(true);
+        tape.watch(x);
+        Tensor y = square(x);
+        Tensor z = y * 3.0f;
+        CHECK(tape.gradient(y, x).item() == 4.0f);
+        CHECK(tape.gradient(z, x).item() == 12.0f);
+        CHECK(tape.gradient(z, y).item() == 3.0f);
+    }
+}
+
+TEST_CASE("tape: stop_gradient blocks the flow but keeps the values") {
+    Tensor x{3.0f};
+    GradientTape tape;
+    tape.watch(x);
+    Tensor frozen = stop_gradient(x);
+    CHECK(frozen.item() == 3.0f);
+    Tensor y = x * frozen;  // d/dx treats frozen as a constant: 3
+    CHECK(tape.gradient(y, x).item() == 3.0f);
+}
+
+TEST_CASE("tape: no tape, no recording") {
+    Tensor x{1.0f};
+    CHECK_FALSE(autograd::is_recording());
+    {
+        GradientTape tape;
+        CHECK(autograd::is_recording());
+    }
+    CHECK_FALSE(autograd::is_recording());
+    Variable w("w", Tensor{1.0f});
+    GradientTape later;
+    CHECK(later.num_records() == 0);  // ops before the tape existed were never recorded
+    Tensor y = w.value() * 2.0f;
+    CHECK(later.num_records() == 1);
+}
+
+TEST_CASE("tape: nested tapes record independently") {
+    Tensor x{2.0f};
+    GradientTape outer;
+    outer.watch(x);
+    Tensor y;
+    {
+        GradientTape inner;
+        inner.watch(x);
+        y = x * x * x;
+        CHECK(inner.gradient(y, x).item() == 12.0f);  // 3x^2
+    }
+    Tensor z = y * 2.0f;
+    CHECK(outer.gradient(z, x).item() == 24.0f);
+}
+
+TEST_CASE("tape: nested tapes give second derivatives") {
+    Tensor x{2.0f};
+    GradientTape outer;
+    outer.watch(x);
+    Tensor dy;
+    {
+        GradientTape inner;
+        inner.watch(x);
+        Tensor y = x * x * x;
+        dy = inner.gradient(y, x);  // 3x^2 = 12
+    }
+    CHECK(dy.item() == 12.0f);
+    CHECK(outer.gradient(dy, x).item() == 12.0f);  // 6x = 12
+}
+
+TEST_CASE("tape: gradients through views (reshape, slice, copy)") {
+    Tensor x = Tensor::arange(6);
+    GradientTape tape;
+    tape.watch(x);
+    Tensor rows = x.reshape({3, 2}).slice(1, 3).copy();  // elements 2..5
+    Tensor y = sum(rows * rows);
+    CHECK(tape.gradient(y, x).to_vector() == std::vector<float>{0, 0, 4, 6, 8, 10});
+}
+
+TEST_CASE("tape: the gradient of a slice is not differentiable twice and says so") {
+    Tensor x{1.0f, 2.0f};
+    GradientTape outer;
+    outer.watch(x);
+    Tensor g;
+    {
+        GradientTape inner;
+        inner.watch(x);
+        g = inner.gradient(sum(square(x.slice(0, 1))), x);
+    }
+    CHECK(g.to_vector() == std::vector<float>{2, 0});
+    CHECK_THROWS_WITH_AS(outer.gradient(g, x), doctest::Contains("slice: the gradient of this op's gradient"),
+                         NotImplementedError);
+}
+
+TEST_CASE("tape: invalid arguments") {
+    GradientTape tape;
+    CHECK_THROWS_AS(tape.watch(Tensor()), ValueError);
+    CHECK_THROWS_AS(tape.gradient(Tensor(), Tensor{1.0f}), ValueError);
+}

@@ -10,6 +10,7 @@ namespace kiln {
 struct Variable::State {
     std::string name;
     Tensor value;
+    Constraint constraint;
 };
 
 Variable::Variable(std::string name, const Tensor& initial_value, bool trainable)
@@ -58,6 +59,18 @@ void Variable::assign_sub(const Tensor& v) {
     float* dst = state_->value.data();
     const float* src = v.data();
     for (int64_t i = 0; i < v.size(); ++i) dst[i] -= src[i];
+}
+
+void Variable::set_constraint(Constraint constraint) {
+    state("Variable::set_constraint");
+    state_->constraint = std::move(constraint);
+}
+bool Variable::has_constraint() const { return static_cast<bool>(state("Variable::has_constraint").constraint); }
+
+void Variable::apply_constraint() {
+    const State& s = state("Variable::apply_constraint");
+    if (!s.constraint) return;
+    assign(s.constraint(stop_gradient(s.value)));
 }
 
 }  // namespace kiln

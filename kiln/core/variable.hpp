@@ -3,6 +3,7 @@
 // and check the shape; a tape that saved the value for a later gradient() sees the new contents.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,13 @@ public:
     void assign(const Tensor& v);
     void assign_add(const Tensor& v);
     void assign_sub(const Tensor& v);
+
+    // A projection applied by apply_constraint() after each optimizer update (e.g. non_neg, max_norm).
+    using Constraint = std::function<Tensor(const Tensor&)>;
+    void set_constraint(Constraint constraint);
+    bool has_constraint() const;
+    // value = constraint(value); does nothing without a constraint.
+    void apply_constraint();
 
     // True when both handles refer to the same variable.
     bool same_as(const Variable& other) const { return state_ == other.state_; }

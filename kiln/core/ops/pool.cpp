@@ -1,6 +1,8 @@
+// max_pool2d and avg_pool2d: one window iteration shared by both ops' forward and backward kernels.
 #include "kiln/core/ops/pool.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string_view>
 
 #include "kiln/core/detail/parallel.hpp"
@@ -97,11 +99,12 @@ void for_each_window(const PoolGeometry& g, Body&& body) {
     });
 }
 
-// Input index of the first maximum of a window (never empty: 'same' padding is less than the window).
+// Input index of the first maximum of a window, or of its first NaN, as kiln's max (never empty: 'same'
+// padding is always smaller than the window).
 int64_t argmax_in_window(const PoolGeometry& g, const float* px, int64_t plane, const Window& w) {
     int64_t best = -1;
     g.visit(plane, w, [&](int64_t i) {
-        if (best < 0 || px[i] > px[best]) best = i;
+        if (best < 0 || px[i] > px[best] || (std::isnan(px[i]) && !std::isnan(px[best]))) best = i;
     });
     return best;
 }

@@ -1,3 +1,4 @@
+// zero_pad2d and its adjoint crop, each recorded with the other as its gradient.
 #include "kiln/core/ops/pad.hpp"
 
 #include <algorithm>

@@ -79,6 +79,16 @@ TEST_CASE("zero_pad2d matches a naive reference with asymmetric padding") {
         }
 }
 
+TEST_CASE("zero_pad2d matches the naive reference when running in parallel") {
+    // 8 x 32 rows of 512 floats (NHWC) or 8 x 16 x 32 rows of 32 (NCHW): above the serial grain.
+    for (DataFormat f : {kLast, kFirst}) {
+        CAPTURE(to_string(f));
+        const Tensor x = Tensor::random_uniform(f == kLast ? Shape{8, 32, 32, 16} : Shape{8, 16, 32, 32}, -1.0f,
+                                                1.0f, 9);
+        CHECK(array_equal(zero_pad2d(x, {{{2, 1}, {1, 3}}}, f), naive_pad(x, {{{2, 1}, {1, 3}}}, f)));
+    }
+}
+
 TEST_CASE("zero_pad2d on an empty batch") {
     CHECK(zero_pad2d(Tensor::zeros({0, 2, 3, 4}), {{{1, 1}, {2, 0}}}).shape() == Shape{0, 4, 5, 4});
     CHECK(zero_pad2d(Tensor::zeros({0, 2, 3, 4}), {{{1, 1}, {2, 0}}}, kFirst).shape() == Shape{0, 2, 5, 6});

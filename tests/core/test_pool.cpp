@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
@@ -168,6 +169,30 @@ TEST_CASE("max_pool2d and avg_pool2d match a naive reference in NHWC and NCHW") 
     }
 }
 
+TEST_CASE("max_pool2d and avg_pool2d match the naive reference when running in parallel") {
+    // 8 x 16 planes of 32x32: well above the serial grain, so the planes are split across threads.
+    for (DataFormat f : {kLast, kFirst}) {
+        CAPTURE(to_string(f));
+        const Tensor x = Tensor::random_uniform(f == kLast ? Shape{8, 32, 32, 16} : Shape{8, 16, 32, 32}, -1.0f,
+                                                1.0f, 21);
+        const Pool2DOptions o{.pool_size = {3, 3}, .strides = {2, 2}, .padding = Padding::same, .data_format = f};
+        check_close(max_pool2d(x, o), naive_pool(x, true, {3, 3}, {2, 2}, Padding::same, f));
+        check_close(avg_pool2d(x, o), naive_pool(x, false, {3, 3}, {2, 2}, Padding::same, f));
+
+        // Backward with disjoint 2x2 windows: avg gives 1/4 everywhere; max gives a single 1 per window, at the
+        // window's maximum, so sum(gradient * x) is the sum of the pooled maxima.
+        GradientTape tape(true);
+        tape.watch(x);
+        const Tensor ymax = max_pool2d(x, {.data_format = f});
+        const Tensor yavg = avg_pool2d(x, {.data_format = f});
+        CHECK(array_equal(tape.gradient(yavg, x), Tensor::full(x.shape(), 0.25f)));
+        const Tensor gmax = tape.gradient(ymax, x);
+        CHECK(allclose(mul(gmax, add(gmax, -1.0f)), Tensor::zeros(x.shape())));  // only 0s and 1s
+        CHECK(sum(gmax).item() == doctest::Approx(static_cast<double>(ymax.size())));
+        CHECK(sum(mul(gmax, x)).item() == doctest::Approx(sum(ymax).item()).epsilon(1e-5));
+    }
+}
+
 TEST_CASE("max_pool2d and avg_pool2d strides default to pool_size") {
     const Tensor x = Tensor::random_uniform({1, 6, 7, 2}, -1.0f, 1.0f, 11);
     SUBCASE("Pool2DOptions{} is a 2x2 pool with stride 2") {
@@ -198,6 +223,13 @@ TEST_CASE("max_pool2d sends the gradient to the first maximum at ties") {
         check_close(y, image({3, 2}, 1, 2, f));
         check_close(tape.gradient(y, x), image({1, 0, 0, 1, 0, 0, 0, 0}, 2, 4, f));
     }
+}
+
+TEST_CASE("max_pool2d propagates NaN like max") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const Tensor y = max_pool2d(image({1, nan, 2, 3, 4, 5, 6, 7}, 2, 4));
+    CHECK(std::isnan(y.at({0, 0, 0, 0})));
+    CHECK(y.at({0, 0, 1, 0}) == 7.0f);
 }
 
 TEST_CASE("avg_pool2d gradient counts only the valid elements at borders, hand-computed") {

@@ -3,4 +3,6 @@
 
 #include "kiln/core/ops/compare.hpp"
 #include "kiln/core/ops/elementwise.hpp"
+#include "kiln/core/ops/pad.hpp"
+#include "kiln/core/ops/pool.hpp"
 #include "kiln/core/ops/reduce.hpp"

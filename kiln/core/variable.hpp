@@ -1,4 +1,5 @@
-// Variable: a named, shaped, mutable tensor owned by a layer or an optimizer. A handle: copies share the state.
+// Variable: a named, shaped, mutable tensor owned by a layer or an optimizer. A handle: copies share the state,
+// and const applies to the handle (as with std::shared_ptr), so a const Variable can still be assigned.
 // The value of a trainable variable is watched by every GradientTape automatically. assign* write in place
 // and check the shape; a tape that saved the value for a later gradient() sees the new contents.
 #pragma once
@@ -26,19 +27,19 @@ public:
     operator const Tensor&() const { return value(); }
 
     bool trainable() const;
-    void set_trainable(bool trainable);
+    void set_trainable(bool trainable) const;
 
     // value = v, value += v, value -= v; `v` must have the variable's shape.
-    void assign(const Tensor& v);
-    void assign_add(const Tensor& v);
-    void assign_sub(const Tensor& v);
+    void assign(const Tensor& v) const;
+    void assign_add(const Tensor& v) const;
+    void assign_sub(const Tensor& v) const;
 
     // A projection applied by apply_constraint() after each optimizer update (e.g. non_neg, max_norm).
     using Constraint = std::function<Tensor(const Tensor&)>;
-    void set_constraint(Constraint constraint);
+    void set_constraint(Constraint constraint) const;
     bool has_constraint() const;
     // value = constraint(value); does nothing without a constraint.
-    void apply_constraint();
+    void apply_constraint() const;
 
     // True when both handles refer to the same variable.
     bool same_as(const Variable& other) const { return state_ == other.state_; }

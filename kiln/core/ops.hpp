@@ -3,4 +3,5 @@
 
 #include "kiln/core/ops/compare.hpp"
 #include "kiln/core/ops/elementwise.hpp"
+#include "kiln/core/ops/linalg.hpp"
 #include "kiln/core/ops/reduce.hpp"

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "kiln/core/ops/compare.hpp"
+#include "kiln/core/ops/conv.hpp"
 #include "kiln/core/ops/elementwise.hpp"
 #include "kiln/core/ops/linalg.hpp"
 #include "kiln/core/ops/reduce.hpp"

@@ -2,7 +2,9 @@
 #pragma once
 
 #include "kiln/core/ops/compare.hpp"
+#include "kiln/core/ops/conv.hpp"
 #include "kiln/core/ops/elementwise.hpp"
+#include "kiln/core/ops/linalg.hpp"
 #include "kiln/core/ops/pad.hpp"
 #include "kiln/core/ops/pool.hpp"
 #include "kiln/core/ops/reduce.hpp"

@@ -1,0 +1,243 @@
+// conv2d as im2col + sgemm in NHWC, with its backward pass (col2im and a kernel-gradient sgemm).
+//
+// Images are unrolled, a chunk of the batch at a time, into a column buffer with one row per output pixel:
+// for each group, kernel row, kernel column, the group's input channels (zeros where the tap is in the
+// padding). Group g's columns times group g's kernel columns give group g's output filters; the three
+// matrices are addressed in place through leading dimensions. channels_first input is converted to NHWC and
+// the result back. The column buffer is filled by TBB tasks; sgemm runs afterwards on the calling thread.
+
+#include "kiln/core/ops/conv.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "kiln/core/detail/gemm.hpp"
+#include "kiln/core/detail/parallel.hpp"
+#include "kiln/core/errors.hpp"
+#include "kiln/core/tape.hpp"
+
+namespace kiln {
+namespace {
+
+using Grads = std::vector<Tensor>;
+using Needs = std::vector<bool>;
+
+// Upper bound on the column buffer of one chunk of images (at least one image is always processed).
+constexpr int64_t kColumnBufferBytes = int64_t{64} << 20;
+
+// The sizes of one conv2d call, in NHWC terms whatever the data format.
+struct Geometry {
+    int64_t batch, height, width, channels;
+    int64_t kernel_h, kernel_w, filters, groups;
+    int64_t stride_h, stride_w, dilation_h, dilation_w;
+    AxisWindow rows, cols;  // padding and output size along H and along W
+
+    int64_t group_channels() const { return channels / groups; }
+    int64_t group_filters() const { return filters / groups; }
+    // Output pixels per image: rows of the column buffer per image.
+    int64_t pixels() const { return rows.output * cols.output; }
+    // Length of a column-buffer row, and of one group's part of it.
+    int64_t patch() const { return kernel_h * kernel_w * channels; }
+    int64_t group_patch() const { return kernel_h * kernel_w * group_channels(); }
+};
+
+std::string pair_str(const std::array<int64_t, 2>& v) { return cat("[", v[0], ",", v[1], "]"); }
+
+// Validates the arguments and derives the geometry; every error names conv2d and the offending values.
+Geometry make_geometry(const Shape& xs, const Shape& ks, const Conv2DOptions& o) {
+    const bool first = o.data_format == DataFormat::channels_first;
+    if (o.strides[0] < 1 || o.strides[1] < 1)
+        throw ValueError(cat("conv2d: strides must be >= 1, got ", pair_str(o.strides)));
+    if (o.dilation[0] < 1 || o.dilation[1] < 1)
+        throw ValueError(cat("conv2d: dilation must be >= 1, got ", pair_str(o.dilation)));
+    if (o.groups < 1) throw ValueError(cat("conv2d: groups must be >= 1, got ", o.groups));
+    if (xs.rank() != 4)
+        throw ShapeError(cat("conv2d: input must have rank 4 (", first ? "[N,C,H,W]" : "[N,H,W,C]", " for ",
+                             to_string(o.data_format), "), got ", xs));
+    if (ks.rank() != 4)
+        throw ShapeError(cat("conv2d: kernel must have rank 4 ([kh,kw,C/groups,filters]), got ", ks));
+    Geometry g{};
+    g.batch = xs[0];
+    g.channels = first ? xs[1] : xs[3];
+    g.height = first ? xs[2] : xs[1];
+    g.width = first ? xs[3] : xs[2];
+    g.kernel_h = ks[0];
+    g.kernel_w = ks[1];
+    g.filters = ks[3];
+    g.groups = o.groups;
+    if (g.channels % g.groups != 0)
+        throw ShapeError(cat("conv2d: input channels ", g.channels, " are not divisible by groups ", g.groups,
+                             "; input ", xs));
+    if (g.filters % g.groups != 0)
+        throw ShapeError(cat("conv2d: filters ", g.filters, " are not divisible by groups ", g.groups, "; kernel ",
+                             ks));
+    if (ks[2] != g.group_channels())
+        throw ShapeError(cat("conv2d: kernel ", ks, " expects ", ks[2], " input channels per group, but input ", xs,
+                             " with groups ", g.groups, " has ", g.group_channels()));
+    g.stride_h = o.strides[0];
+    g.stride_w = o.strides[1];
+    g.dilation_h = o.dilation[0];
+    g.dilation_w = o.dilation[1];
+    g.rows = window_along_axis(g.height, g.kernel_h, g.stride_h, g.dilation_h, o.padding, "conv2d");
+    g.cols = window_along_axis(g.width, g.kernel_w, g.stride_w, g.dilation_w, o.padding, "conv2d");
+    return g;
+}
+
+// out[b, j, i] = in[b, i, j] for `in` seen as [batch, p, q]; the NCHW <-> NHWC conversions.
+Tensor swap_inner_axes(const Tensor& in, int64_t batch, int64_t p, int64_t q, Shape out_shape) {
+    Tensor out = Tensor::empty(std::move(out_shape));
+    const float* src = in.data();
+    float* dst = out.data();
+    detail::parallel_for(batch * q, detail::grain_for_cost(p), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const float* from = src + (r / q) * p * q + r % q;
+            for (int64_t i = 0; i < p; ++i) dst[r * p + i] = from[i * q];
+        }
+    });
+    return out;
+}
+
+Tensor nchw_to_nhwc(const Tensor& t) {
+    const Shape& s = t.shape();
+    return swap_inner_axes(t, s[0], s[1], s[2] * s[3], Shape{s[0], s[2], s[3], s[1]});
+}
+
+Tensor nhwc_to_nchw(const Tensor& t) {
+    const Shape& s = t.shape();
+    return swap_inner_axes(t, s[0], s[1] * s[2], s[3], Shape{s[0], s[3], s[1], s[2]});
+}
+
+// Calls f(col_offset, x_offset) for every (group, kernel row, kernel column) of the column-buffer row of output
+// pixel `pixel` of image `image`: that row's group_channels() values from col_offset on correspond to x's
+// values from x_offset on (NHWC), or to zero padding when x_offset is -1.
+template <class F>
+void for_each_tap(const Geometry& g, int64_t image, int64_t pixel, F f) {
+    const int64_t oh = pixel / g.cols.output;
+    const int64_t ow = pixel % g.cols.output;
+    const int64_t run = g.group_channels();
+    int64_t col = 0;
+    for (int64_t group = 0; group < g.groups; ++group)
+        for (int64_t i = 0; i < g.kernel_h; ++i) {
+            const int64_t ih = oh * g.stride_h - g.rows.pad_before + i * g.dilation_h;
+            for (int64_t j = 0; j < g.kernel_w; ++j, col += run) {
+                const int64_t iw = ow * g.stride_w - g.cols.pad_before + j * g.dilation_w;
+                const bool inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
+                f(col, inside ? ((image * g.height + ih) * g.width + iw) * g.channels + group * run : -1);
+            }
+        }
+}
+
+// Unrolls images [first, first + count) of x (NHWC) into `col`, parallel over its rows.
+void im2col(const Geometry& g, const float* x, int64_t first, int64_t count, float* col) {
+    const int64_t run = g.group_channels();
+    detail::parallel_for(count * g.pixels(), detail::grain_for_cost(g.patch()), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            float* row = col + r * g.patch();
+            for_each_tap(g, first + r / g.pixels(), r % g.pixels(), [&](int64_t c, int64_t at) {
+                if (at < 0)
+                    std::fill_n(row + c, run, 0.0f);
+                else
+                    std::copy_n(x + at, run, row + c);
+            });
+        }
+    });
+}
+
+// Adds the rows of `col` back onto dx (NHWC) for images [first, first + count): the adjoint of im2col. The rows
+// of one image overlap in dx, so the work is parallel over images only.
+void col2im(const Geometry& g, const float* col, int64_t first, int64_t count, float* dx) {
+    const int64_t run = g.group_channels();
+    detail::parallel_for(count, detail::grain_for_cost(g.pixels() * g.patch()), [&](int64_t begin, int64_t end) {
+        for (int64_t n = begin; n < end; ++n)
+            for (int64_t p = 0; p < g.pixels(); ++p) {
+                const float* row = col + (n * g.pixels() + p) * g.patch();
+                for_each_tap(g, first + n, p, [&](int64_t c, int64_t at) {
+                    if (at < 0) return;
+                    for (int64_t k = 0; k < run; ++k) dx[at + k] += row[c + k];
+                });
+            }
+    });
+}
+
+// Calls f(first, count, col) over consecutive chunks of the batch, with a column buffer for `count` images
+// that stays under kColumnBufferBytes unless a single image needs more.
+template <class F>
+void for_each_chunk(const Geometry& g, F f) {
+    const int64_t per_image = std::max<int64_t>(1, g.pixels() * g.patch() * static_cast<int64_t>(sizeof(float)));
+    const int64_t chunk = std::clamp<int64_t>(kColumnBufferBytes / per_image, 1, std::max<int64_t>(g.batch, 1));
+    const auto col = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(chunk * g.pixels() * g.patch()));
+    for (int64_t first = 0; first < g.batch; first += chunk) f(first, std::min(chunk, g.batch - first), col.get());
+}
+
+// How many floats group g + 1 of each gemm operand starts after group g.
+struct GroupStep {
+    int64_t a, b, c;
+};
+
+// For each group g: C_g = op(A_g) op(B_g) + beta C_g, the groups' operands `step` apart. On the calling thread.
+void grouped_gemm(const Geometry& g, int64_t m, int64_t n, int64_t k, detail::GemmOperand a, detail::GemmOperand b,
+                  float beta, float* c, int64_t ldc, GroupStep step) {
+    for (int64_t group = 0; group < g.groups; ++group) {
+        detail::GemmOperand ag = a, bg = b;
+        ag.data += group * step.a;
+        bg.data += group * step.b;
+        detail::gemm("conv2d", m, n, k, 1.0f, ag, bg, beta, c + group * step.c, ldc);
+    }
+}
+
+// y = conv(x, kernel), all NHWC: y_g[pixels, filters/groups] = col_g[pixels, patch/groups] kernel_g.
+Tensor forward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel) {
+    Tensor y = Tensor::empty(Shape{g.batch, g.rows.output, g.cols.output, g.filters});
+    const GroupStep step{g.group_patch(), g.group_filters(), g.group_filters()};
+    for_each_chunk(g, [&](int64_t first, int64_t count, float* col) {
+        im2col(g, x.data(), first, count, col);
+        grouped_gemm(g, count * g.pixels(), g.group_filters(), g.group_patch(), {col, g.patch()},
+                     {kernel.data(), g.filters}, 0.0f, y.data() + first * g.pixels() * g.filters, g.filters, step);
+    });
+    return y;
+}
+
+// Gradients of x (NHWC) and kernel from dy (NHWC): dcol_g = dy_g kernel_g^T folded back by col2im, and
+// dkernel_g = sum over chunks of col_g^T dy_g. Only the requested ones are computed (others stay undefined).
+Grads backward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel, const Tensor& dy, const Needs& needs) {
+    Tensor dx = needs[0] ? Tensor::zeros(x.shape()) : Tensor();
+    Tensor dkernel = needs[1] ? Tensor::zeros(kernel.shape()) : Tensor();
+    for_each_chunk(g, [&](int64_t first, int64_t count, float* col) {
+        const int64_t rows = count * g.pixels();
+        const float* dy_chunk = dy.data() + first * g.pixels() * g.filters;
+        if (needs[1]) {
+            im2col(g, x.data(), first, count, col);
+            grouped_gemm(g, g.group_patch(), g.group_filters(), rows, {col, g.patch(), true}, {dy_chunk, g.filters},
+                         1.0f, dkernel.data(), g.filters, {g.group_patch(), g.group_filters(), g.group_filters()});
+        }
+        if (needs[0]) {
+            grouped_gemm(g, rows, g.group_patch(), g.group_filters(), {dy_chunk, g.filters},
+                         {kernel.data(), g.filters, true}, 0.0f, col, g.patch(),
+                         {g.group_filters(), g.group_filters(), g.group_patch()});
+            col2im(g, col, first, count, dx.data());
+        }
+    });
+    return {dx, dkernel};
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& kernel, const Conv2DOptions& options) {
+    const Geometry g = make_geometry(x.shape(), kernel.shape(), options);
+    const bool channels_first = options.data_format == DataFormat::channels_first;
+    const Tensor x_nhwc = channels_first ? nchw_to_nhwc(x) : x;
+    const Tensor y_nhwc = forward_nhwc(g, x_nhwc, kernel);
+    Tensor out = channels_first ? nhwc_to_nchw(y_nhwc) : y_nhwc;
+    if (autograd::is_recording())
+        autograd::record(
+            "conv2d", {x, kernel}, out,
+            [g, x_nhwc, kernel, channels_first](const Tensor& dy, const Needs& needs) {
+                Grads grads = backward_nhwc(g, x_nhwc, kernel, channels_first ? nchw_to_nhwc(dy) : dy, needs);
+                if (channels_first && needs[0]) grads[0] = nhwc_to_nchw(grads[0]);
+                return grads;
+            },
+            false);
+    return out;
+}
+
+}  // namespace kiln

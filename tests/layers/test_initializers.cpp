@@ -270,15 +270,15 @@ TEST_CASE("initializers: deserialize accepts a name, a Keras 3 dict and a legacy
 
     const json keras2 = json::parse(R"({"class_name": "VarianceScaling",
         "config": {"scale": 2.0, "mode": "fan_out", "distribution": "uniform", "seed": null}})");
-    const auto& vs = dynamic_cast<const VarianceScaling&>(*initializers::deserialize(keras2));
+    const InitializerPtr vs_ptr = initializers::deserialize(keras2);
+    const auto& vs = dynamic_cast<const VarianceScaling&>(*vs_ptr);
     CHECK(vs.options().scale == 2.0);
     CHECK(vs.options().mode == "fan_out");
     CHECK(vs.options().distribution == "uniform");
     CHECK_FALSE(vs.options().seed.has_value());
 
     // Missing keys take the Keras defaults; a missing config is an empty one.
-    const auto& c = dynamic_cast<const Constant&>(*initializers::deserialize(json{{"class_name", "Constant"}}));
-    CHECK(c.value() == 0.0);
+    CHECK(dynamic_cast<const Constant&>(*initializers::deserialize(json{{"class_name", "Constant"}})).value() == 0.0);
     const json legacy_glorot = json::parse(R"({"class_name": "GlorotUniform", "config": {"seed": 3}})");
     CHECK(array_equal(initializers::deserialize(legacy_glorot)->operator()({4, 4}), GlorotUniform(3)({4, 4})));
 }

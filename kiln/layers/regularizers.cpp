@@ -47,8 +47,12 @@ const detail::Registry<Regularizer>& registry() {
     static const detail::Registry<Regularizer> instance(
         "regularizer", "keras.regularizers",
         {
-            {"L1", {"l1"}, [](ConfigReader& r) -> RegularizerPtr { return std::make_shared<L1>(r.number("l1", 0.01)); }},
-            {"L2", {"l2"}, [](ConfigReader& r) -> RegularizerPtr { return std::make_shared<L2>(r.number("l2", 0.01)); }},
+            {"L1",
+             {"l1"},
+             [](ConfigReader& r) -> RegularizerPtr { return std::make_shared<L1>(r.number("l1", 0.01)); }},
+            {"L2",
+             {"l2"},
+             [](ConfigReader& r) -> RegularizerPtr { return std::make_shared<L2>(r.number("l2", 0.01)); }},
             {"L1L2",
              {"l1_l2"},
              [](ConfigReader& r) -> RegularizerPtr {

@@ -342,12 +342,14 @@ TEST_CASE("initializers: unknown names and keys, and malformed JSON, raise Value
     CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "RandomNormal",
                              "config": {"stdev": 1.0}})")),
                          "RandomNormal: unknown config key 'stdev'", ValueError);
-    CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "Zeros", "config": {"dtype": null}})")),
+    CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "Zeros",
+                             "config": {"dtype": null}})")),
                          "Zeros: unknown config key 'dtype'", ValueError);
     CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "RandomNormal",
                              "config": {"mean": "zero"}})")),
                          "RandomNormal: config key 'mean' must be a number, got \"zero\"", ValueError);
-    CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "HeNormal", "config": {"seed": -1}})")),
+    CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "HeNormal",
+                             "config": {"seed": -1}})")),
                          "HeNormal: config key 'seed' must be null or a non-negative integer, got -1", ValueError);
     CHECK_THROWS_WITH_AS(initializers::deserialize(json::parse(R"({"class_name": "HeNormal", "config": [1]})")),
                          doctest::Contains("HeNormal: config must be a JSON object"), ValueError);

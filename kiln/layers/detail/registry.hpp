@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +70,7 @@ public:
             if (!read_.count(key)) throw ValueError(cat(class_name_, ": unknown config key '", key, "'"));
     }
 
+    // Throws ValueError: `key` holds `v`, which is not `expected`.
     [[noreturn]] void wrong_type(std::string_view key, std::string_view expected, const nlohmann::json& v) const {
         throw ValueError(cat(class_name_, ": config key '", key, "' must be ", expected, ", got ", v.dump()));
     }
@@ -149,7 +151,7 @@ private:
         }
         std::string known;
         for (const Entry& e : entries_) known += cat(known.empty() ? "" : ", ", e.class_name);
-        throw ValueError(cat(family_, "s.get: unknown ", family_, " '", name, "' (known classes: ", known, ")"));
+        throw ValueError(cat(family_, "s: unknown ", family_, " '", name, "' (known classes: ", known, ")"));
     }
 
     std::string_view family_;

@@ -1,11 +1,39 @@
 #include "kiln/core/random.hpp"
 
 #include <cmath>
+#include <mutex>
 #include <numbers>
 
 #include "kiln/core/errors.hpp"
 
 namespace kiln {
+
+namespace {
+
+// The process-wide seed source behind set_random_seed/next_random_seed.
+struct GlobalSeeds {
+    std::mutex mutex;
+    Rng rng{(static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}()};
+};
+
+GlobalSeeds& global_seeds() {
+    static GlobalSeeds seeds;
+    return seeds;
+}
+
+}  // namespace
+
+void set_random_seed(uint64_t seed) {
+    GlobalSeeds& g = global_seeds();
+    const std::lock_guard lock(g.mutex);
+    g.rng = Rng(seed);
+}
+
+uint64_t next_random_seed() {
+    GlobalSeeds& g = global_seeds();
+    const std::lock_guard lock(g.mutex);
+    return g.rng.next_u64();
+}
 
 float Rng::normal() {
     if (has_spare_) {

@@ -28,4 +28,10 @@ private:
     double spare_ = 0.0;
 };
 
+// Reseeds the process-wide generator that hands out seeds to unseeded random initializers (and later dropout and
+// shuffling), as keras.utils.set_random_seed: after it, the same sequence of unseeded calls gives the same values.
+void set_random_seed(uint64_t seed);
+// The next seed from the process-wide generator (thread-safe); non-deterministic until set_random_seed is called.
+uint64_t next_random_seed();
+
 }  // namespace kiln

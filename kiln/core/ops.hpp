@@ -4,3 +4,5 @@
 #include "kiln/core/ops/compare.hpp"
 #include "kiln/core/ops/elementwise.hpp"
 #include "kiln/core/ops/reduce.hpp"
+#include "kiln/core/ops/shape_ops.hpp"
+#include "kiln/core/ops/softmax.hpp"

@@ -8,3 +8,5 @@
 #include "kiln/core/ops/pad.hpp"
 #include "kiln/core/ops/pool.hpp"
 #include "kiln/core/ops/reduce.hpp"
+#include "kiln/core/ops/shape_ops.hpp"
+#include "kiln/core/ops/softmax.hpp"

@@ -1,6 +1,7 @@
 // All tensor ops: include this to get every op family.
 #pragma once
 
+#include "kiln/core/ops/batch_norm.hpp"
 #include "kiln/core/ops/compare.hpp"
 #include "kiln/core/ops/conv.hpp"
 #include "kiln/core/ops/elementwise.hpp"

@@ -16,6 +16,7 @@ class Shape : public std::vector<int64_t> {
 public:
     using std::vector<int64_t>::vector;
     Shape(std::span<const int64_t> dims) : std::vector<int64_t>(dims.begin(), dims.end()) {}
+    Shape(const std::vector<int64_t>& dims) : std::vector<int64_t>(dims) {}
 
     int64_t rank() const { return static_cast<int64_t>(size()); }
     // Product of the dimensions (1 for a scalar shape).

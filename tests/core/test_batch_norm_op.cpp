@@ -1,0 +1,178 @@
+// The fused batch-norm ops: moments against naive formulas, ghost groups, masks, the all-reduce hook,
+// gradient checks in every mode, and errors.
+#include <doctest/doctest.h>
+
+#include <kiln/kiln.hpp>
+
+#include <cmath>
+
+#include "support/gradcheck.hpp"
+
+using namespace kiln;
+using kiln::testing::check_gradients;
+using kiln::testing::random_input;
+
+namespace {
+
+// Naive biased moments of channel c over the elements of x ([outer, C, inner]) in group g, weighted by w.
+std::pair<double, double> naive_moments(const Tensor& x, const BatchNormLayout& l, int64_t g, int64_t c,
+                                        const Tensor& w = {}, double count_eps = 0.0) {
+    double s = 0, n = 0;
+    for (int64_t o = 0; o < l.outer; ++o) {
+        if ((o / l.outer_per_sample) % l.groups != g) continue;
+        for (int64_t i = 0; i < l.inner; ++i) {
+            const int64_t e = (o * l.channels + c) * l.inner + i;
+            const double wt = w.defined() ? (w.data()[e] != 0 ? 1.0 : 0.0) : 1.0;
+            s += wt * x.data()[e];
+            n += wt;
+        }
+    }
+    const double mean = s / (n + count_eps);
+    double v = 0;
+    for (int64_t o = 0; o < l.outer; ++o) {
+        if ((o / l.outer_per_sample) % l.groups != g) continue;
+        for (int64_t i = 0; i < l.inner; ++i) {
+            const int64_t e = (o * l.channels + c) * l.inner + i;
+            const double wt = w.defined() ? (w.data()[e] != 0 ? 1.0 : 0.0) : 1.0;
+            v += wt * (x.data()[e] - mean) * (x.data()[e] - mean);
+        }
+    }
+    return {mean, v / (n + count_eps)};
+}
+
+void check_moments(const Tensor& x, const BatchNormLayout& l, const BatchMoments& m, const Tensor& w = {},
+                   double count_eps = 0.0) {
+    REQUIRE(m.mean.shape() == Shape{l.groups, l.channels});
+    for (int64_t g = 0; g < l.groups; ++g)
+        for (int64_t c = 0; c < l.channels; ++c) {
+            auto [mean, var] = naive_moments(x, l, g, c, w, count_eps);
+            CHECK(m.mean.at({g, c}) == doctest::Approx(mean).epsilon(1e-5));
+            CHECK(m.variance.at({g, c}) == doctest::Approx(var).epsilon(1e-5));
+        }
+}
+
+}  // namespace
+
+TEST_CASE("batch_norm op: a hand-computed case") {
+    // One channel with values 1 and 3: mean 2, biased variance 1. With eps 0: x_hat = [-1, 1].
+    Tensor x{1.0f, 3.0f};
+    BatchNormLayout l{.outer = 2, .channels = 1, .inner = 1};
+    BatchMoments m = batch_moments(x, l);
+    CHECK(m.mean.item() == 2.0f);
+    CHECK(m.variance.item() == 1.0f);
+    CHECK(m.count.item() == 2.0f);
+    Tensor y = batch_norm_training(x, Tensor{3.0f}, Tensor{0.5f}, m, l, {.epsilon = 0.0});
+    CHECK(y.to_vector() == std::vector<float>{-2.5f, 3.5f});
+    Tensor yi = batch_norm_inference(x, Tensor{1.0f}, Tensor{4.0f}, Tensor{2.0f}, Tensor(), l, 0.0);
+    CHECK(yi.to_vector() == std::vector<float>{0.0f, 2.0f});  // (x - 1) / 2 * 2
+}
+
+TEST_CASE("batch_norm op: moments match naive formulas for channels-last, channels-first and groups") {
+    const Tensor nhwc = Tensor::random_normal({4, 3, 3, 5}, 1.0f, 2.0f, 1);
+    BatchNormLayout last{.outer = 36, .channels = 5, .inner = 1};
+    check_moments(nhwc, last, batch_moments(nhwc, last));
+    const Tensor nchw = Tensor::random_normal({4, 5, 3, 3}, -1.0f, 0.5f, 2);
+    BatchNormLayout first{.outer = 4, .channels = 5, .inner = 9};
+    check_moments(nchw, first, batch_moments(nchw, first));
+    // 6 samples of 2x2 positions, ghost batches of 2 samples: 3 groups, sample i in group i % 3.
+    const Tensor ghost = Tensor::random_normal({6, 2, 2, 3}, 0.0f, 1.0f, 3);
+    BatchNormLayout grouped{.outer = 24, .channels = 3, .inner = 1, .groups = 3, .outer_per_sample = 4};
+    check_moments(ghost, grouped, batch_moments(ghost, grouped));
+}
+
+TEST_CASE("batch_norm op: large inputs use double accumulation and two passes") {
+    // Mean 1000, std 0.01: a one-pass float E[x^2]-E[x]^2 would lose the variance entirely.
+    const Tensor x = Tensor::random_normal({50000, 2}, 1000.0f, 0.01f, 4);
+    BatchNormLayout l{.outer = 50000, .channels = 2, .inner = 1};
+    check_moments(x, l, batch_moments(x, l));
+}
+
+TEST_CASE("batch_norm op: masked moments count only unmasked elements, plus the count epsilon") {
+    const Tensor x = Tensor::random_normal({4, 5, 3}, 0.0f, 1.0f, 5);
+    Tensor mask = Tensor::random_uniform({4, 5, 3}, 0.0f, 1.0f, 6);
+    mask = greater(mask, Tensor::scalar(0.4f)) * 2.0f;  // nonzero means use, whatever the value
+    BatchNormLayout l{.outer = 20, .channels = 3, .inner = 1};
+    BatchMoments m = batch_moments(x, l, {.mask = mask, .count_epsilon = 1e-7});
+    check_moments(x, l, m, mask, 1e-7);
+    // A fully masked batch: mean 0 and variance 0 (0 / 1e-7), as Keras.
+    BatchMoments none = batch_moments(x, l, {.mask = Tensor::zeros({4, 5, 3}), .count_epsilon = 1e-7});
+    for (float v : none.mean.to_vector()) CHECK(v == 0.0f);
+    for (float v : none.variance.to_vector()) CHECK(v == 0.0f);
+}
+
+TEST_CASE("batch_norm op: the all-reduce hook gives global statistics") {
+    const Tensor x = Tensor::random_normal({8, 3}, 0.5f, 1.5f, 7);
+    const Tensor other = Tensor::random_normal({8, 3}, -0.5f, 1.0f, 8);
+    BatchNormLayout l{.outer = 8, .channels = 3, .inner = 1};
+    // One worker: the identity.
+    const AllReduceFn identity = [](std::span<double>) {};
+    check_moments(x, l, batch_moments(x, l, {.all_reduce = &identity}));
+    // Two workers: this one and another whose sums the hook adds; the result is the moments of both batches.
+    const AllReduceFn add_other = [&](std::span<double> sums) {
+        for (int64_t c = 0; c < 3; ++c) {
+            for (int64_t o = 0; o < 8; ++o) {
+                const double v = other.at({o, c});
+                sums[3 * c] += v;
+                sums[3 * c + 1] += v * v;
+                sums[3 * c + 2] += 1.0;
+            }
+        }
+    };
+    BatchMoments global = batch_moments(x, l, {.all_reduce = &add_other});
+    const Tensor both = concatenate({x, other}, 0);
+    BatchNormLayout both_layout{.outer = 16, .channels = 3, .inner = 1};
+    check_moments(both, both_layout, global);
+}
+
+TEST_CASE("batch_norm op: training gradients in every layout and option") {
+    const kiln::testing::GradCheckOptions tol{.eps = 1e-2f, .rtol = 2e-2f, .atol = 2e-3f};
+    auto training = [](BatchNormLayout l, BatchNormTrainingOptions o) {
+        return [l, o](const std::vector<Tensor>& v) {
+            BatchMoments m = batch_moments(v[0], l, {.mask = o.mask, .count_epsilon = o.count_epsilon});
+            return batch_norm_training(v[0], v[1], v[2], m, l, o);
+        };
+    };
+    const Tensor gamma = random_input({3}, 1, 0.5f, 1.5f);
+    const Tensor beta = random_input({3}, 2);
+    check_gradients("bn train nhwc", training({.outer = 8, .channels = 3, .inner = 1}, {}),
+                    {random_input({2, 2, 2, 3}, 3, -2.0f, 2.0f), gamma, beta}, tol);
+    check_gradients("bn train nchw", training({.outer = 2, .channels = 3, .inner = 4}, {.epsilon = 1e-5}),
+                    {random_input({2, 3, 2, 2}, 4, -2.0f, 2.0f), gamma, beta}, tol);
+    check_gradients("bn train ghost", training({.outer = 6, .channels = 3, .inner = 1, .groups = 3}, {}),
+                    {random_input({6, 3}, 5, -2.0f, 2.0f), gamma, beta}, tol);
+    const Tensor mask = greater(random_input({4, 2, 3}, 6), Tensor::scalar(-0.3f));
+    check_gradients("bn train masked", training({.outer = 8, .channels = 3, .inner = 1}, {.mask = mask, .count_epsilon = 1e-7}),
+                    {random_input({4, 2, 3}, 7, -2.0f, 2.0f), gamma, beta}, tol);
+    const Tensor k = random_input({3}, 8, 0.8f, 1.2f);
+    const Tensor h = random_input({3}, 9, -0.2f, 0.2f);
+    check_gradients("bn train renorm k,h", training({.outer = 5, .channels = 3, .inner = 1}, {.scale_factor = k, .shift = h}),
+                    {random_input({5, 3}, 10, -2.0f, 2.0f), gamma, beta}, tol);
+    auto no_params = [](const std::vector<Tensor>& v) {
+        BatchNormLayout l{.outer = 4, .channels = 2, .inner = 1};
+        return batch_norm_training(v[0], Tensor(), Tensor(), batch_moments(v[0], l), l, {});
+    };
+    check_gradients("bn train no gamma/beta", no_params, {random_input({4, 2}, 11, -2.0f, 2.0f)}, tol);
+}
+
+TEST_CASE("batch_norm op: inference gradients with respect to every argument") {
+    BatchNormLayout l{.outer = 2, .channels = 3, .inner = 2};
+    check_gradients("bn inference",
+                    [l](const std::vector<Tensor>& v) { return batch_norm_inference(v[0], v[1], v[2], v[3], v[4], l, 1e-3); },
+                    {random_input({2, 3, 2}, 1), random_input({3}, 2), random_input({3}, 3, 0.5f, 1.5f),
+                     random_input({3}, 4, 0.5f, 1.5f), random_input({3}, 5)});
+}
+
+TEST_CASE("batch_norm op: errors name the op and the shapes") {
+    const Tensor x = Tensor::ones({4, 3});
+    BatchNormLayout bad{.outer = 4, .channels = 2, .inner = 1};
+    CHECK_THROWS_WITH_AS(batch_moments(x, bad), doctest::Contains("batch_moments: layout [outer=4, channels=2"),
+                         ShapeError);
+    BatchNormLayout l{.outer = 4, .channels = 3, .inner = 1};
+    BatchMoments m = batch_moments(x, l);
+    CHECK_THROWS_WITH_AS(batch_norm_training(x, Tensor{1.0f, 1.0f}, Tensor(), m, l, {}),
+                         doctest::Contains("batch_norm_training: gamma has shape [2], expected 3 values"), ShapeError);
+    CHECK_THROWS_WITH_AS(batch_moments(Tensor::zeros({0, 3}), {.outer = 0, .channels = 3, .inner = 1}),
+                         doctest::Contains("no elements to average over"), ValueError);
+    CHECK_THROWS_AS(batch_norm_inference(x, Tensor(), Tensor{1.0f, 1.0f, 1.0f}, Tensor(), Tensor(), l, 1e-3),
+                    ValueError);
+}

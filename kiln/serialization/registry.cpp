@@ -1,0 +1,75 @@
+#include "kiln/serialization/registry.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "kiln/core/errors.hpp"
+#include "kiln/layers/batch_normalization.hpp"
+
+namespace kiln::serialization {
+namespace {
+
+template <class L>
+LayerFactory factory_of() {
+    return [](const nlohmann::json& config) -> LayerPtr { return L::from_config(config); };
+}
+
+struct Registry {
+    std::mutex mutex;
+    std::map<std::string, LayerFactory> factories{
+        {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
+    };
+};
+
+Registry& registry() {
+    static Registry r;
+    return r;
+}
+
+}  // namespace
+
+void register_layer(const std::string& class_name, LayerFactory factory) {
+    if (class_name.empty() || !factory) throw ValueError("register_layer: needs a class name and a factory");
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    r.factories[class_name] = std::move(factory);
+}
+
+std::vector<std::string> registered_layers() {
+    Registry& r = registry();
+    std::lock_guard lock(r.mutex);
+    std::vector<std::string> names;
+    for (const auto& [name, factory] : r.factories) names.push_back(name);
+    return names;
+}
+
+LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& config) {
+    LayerFactory factory;
+    {
+        Registry& r = registry();
+        std::lock_guard lock(r.mutex);
+        auto found = r.factories.find(class_name);
+        if (found == r.factories.end())
+            throw ValueError(cat("Unknown layer class '", class_name, "': it is not a built-in kiln layer and was not "
+                                 "registered with kiln::serialization::register_layer"));
+        factory = found->second;
+    }
+    return factory(config);
+}
+
+nlohmann::json serialize_layer(const Layer& layer) {
+    return {{"module", "keras.layers"},
+            {"class_name", layer.class_name()},
+            {"config", layer.get_config()},
+            {"registered_name", nullptr}};
+}
+
+LayerPtr deserialize_layer(const nlohmann::json& object) {
+    if (!object.is_object() || !object.contains("class_name") || !object.at("class_name").is_string())
+        throw ValueError(cat("deserialize_layer: expected an object with a string 'class_name', got ",
+                             object.dump().substr(0, 200)));
+    const nlohmann::json& config = object.contains("config") ? object.at("config") : nlohmann::json::object();
+    return layer_from_config(object.at("class_name").get<std::string>(), config);
+}
+
+}  // namespace kiln::serialization

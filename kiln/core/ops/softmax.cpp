@@ -53,6 +53,7 @@ Tensor softmax_forward(const Tensor& x, int64_t axis) {
                     total[c] += ex;
                     if (!Log) ys[j * inner + c] = ex;
                 }
+            // From here total holds log(sum) for log_softmax and 1 / sum for softmax (whose out holds the exps).
             for (int64_t c = 0; c < w; ++c)
                 total[c] = Log ? std::log(total[c]) : 1.0 / total[c];
             for (int64_t j = 0; j < n; ++j)

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "kiln/core/errors.hpp"
+#include "kiln/core/ops/shape_ops.hpp"
 #include "kiln/core/random.hpp"
 #include "kiln/core/tape.hpp"
 
@@ -55,7 +56,7 @@ Tensor::Tensor(std::vector<float> values, Shape shape) {
         throw ShapeError(cat("Tensor: ", values.size(), " values do not fill shape ", shape, " (", shape.numel(),
                              " elements)"));
     *this = empty(std::move(shape));
-    std::memcpy(data(), values.data(), values.size() * sizeof(float));
+    if (!values.empty()) std::memcpy(data(), values.data(), values.size() * sizeof(float));
 }
 
 Tensor::Tensor(std::initializer_list<float> values)
@@ -202,11 +203,13 @@ Tensor Tensor::slice(int64_t begin, int64_t end) const {
     const int64_t row = s[0] == 0 ? 0 : s.numel() / s[0];
     Tensor out = make_view(*this, begin * row, out_shape);
     if (autograd::is_recording())
-        autograd::record("slice", {*this}, out, [s, begin, row](const Tensor& g, const std::vector<bool>&) {
-            Tensor full = Tensor::zeros(s);
-            std::memcpy(full.data() + begin * row, g.data(), g.size() * sizeof(float));
-            return std::vector<Tensor>{full};
-        }, /*backward_is_differentiable=*/false);
+        autograd::record("slice", {*this}, out, [s, begin, end](const Tensor& g, const std::vector<bool>&) {
+            // Zero rows around the gradient, with kiln ops so that it can be differentiated again.
+            Shape before = s, after = s;
+            before[0] = begin;
+            after[0] = s[0] - end;
+            return std::vector<Tensor>{concatenate({Tensor::zeros(before), g, Tensor::zeros(after)}, 0)};
+        });
     return out;
 }
 

@@ -118,7 +118,7 @@ Tensor extremum(const Tensor& x, const std::vector<int64_t>& axes_in, bool keepd
     Tensor kept = is_max ? reduce_axes(x, axes, init, [](float a, float b) { return std::isnan(a) || a >= b ? a : b; }, op)
                          : reduce_axes(x, axes, init, [](float a, float b) { return std::isnan(a) || a <= b ? a : b; }, op);
     const Shape kept_shape = kept.shape();
-    Tensor out = Tensor(kept.to_vector(), reduced_shape(x.shape(), axes, keepdims));
+    Tensor out = stop_gradient(kept).reshape(reduced_shape(x.shape(), axes, keepdims));
     if (autograd::is_recording())
         autograd::record(op, {x}, out, [x, kept, kept_shape, axes](const Tensor& g, const Needs&) {
             const Tensor ties = equal(x, kept);
@@ -134,7 +134,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& axes_in, bool keepdims) 
     const auto axes = normalize_axes(axes_in, x.rank(), "sum");
     Tensor kept = sum_raw(x, axes);
     const Shape kept_shape = kept.shape();
-    Tensor out = Tensor(kept.to_vector(), reduced_shape(x.shape(), axes, keepdims));
+    Tensor out = stop_gradient(kept).reshape(reduced_shape(x.shape(), axes, keepdims));
     if (autograd::is_recording())
         autograd::record("sum", {x}, out, [xs = x.shape(), kept_shape](const Tensor& g, const Needs&) {
             return Grads{broadcast_to(g.reshape(kept_shape), xs)};

@@ -121,7 +121,8 @@ TEST_CASE("losses: BinaryCrossentropy from probabilities and from logits, with l
     check_values(per_sample, {(naive_sigmoid_bce(-2, 0) + naive_sigmoid_bce(0.5, 1)) / 2.0,
                               (naive_sigmoid_bce(3, 1) + naive_sigmoid_bce(-1, 0)) / 2.0});
     // Smoothing 0.2 moves targets to z * 0.8 + 0.1: 0 -> 0.1, 1 -> 0.9.
-    const Tensor smoothed = BinaryCrossentropy({.from_logits = true, .label_smoothing = 0.2}, reduced("none"))(z, logits);
+    const BinaryCrossentropy smoothing({.from_logits = true, .label_smoothing = 0.2}, reduced("none"));
+    const Tensor smoothed = smoothing(z, logits);
     check_values(smoothed, {(naive_sigmoid_bce(-2, 0.1) + naive_sigmoid_bce(0.5, 0.9)) / 2.0,
                             (naive_sigmoid_bce(3, 0.9) + naive_sigmoid_bce(-1, 0.1)) / 2.0});
     // The same smoothing from probabilities: sample 1 = -(0.1 log 0.6 + 0.9 log 0.4 + 0.9 log 0.4 + 0.1 log 0.6) / 2.

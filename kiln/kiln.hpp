@@ -13,5 +13,7 @@
 #include "kiln/layers/constraints.hpp"
 #include "kiln/layers/initializers.hpp"
 #include "kiln/layers/layer.hpp"
+#include "kiln/layers/losses.hpp"
+#include "kiln/layers/metrics.hpp"
 #include "kiln/layers/regularizers.hpp"
 #include "kiln/serialization/registry.hpp"

@@ -13,6 +13,8 @@ namespace {
 // Tapes alive on this thread, innermost last, and how many of them are recording (not inside gradient()).
 thread_local std::vector<GradientTape*> t_alive_tapes;
 thread_local int t_recording_tapes = 0;
+// Depth of autograd::PauseRecording scopes on this thread; nothing records while it is above zero.
+thread_local int t_pause_depth = 0;
 
 }  // namespace
 
@@ -147,14 +149,17 @@ Tensor GradientTape::gradient(const Tensor& target, const Tensor& source) {
 
 namespace autograd {
 
-bool is_recording() { return t_recording_tapes > 0; }
+bool is_recording() { return t_recording_tapes > 0 && t_pause_depth == 0; }
 
 void record(std::string_view op, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward,
             bool backward_is_differentiable) {
-    if (t_recording_tapes == 0) return;
+    if (!is_recording()) return;
     for (GradientTape* tape : t_alive_tapes)
         tape->add_record_if_tracked(op, inputs, output, backward, backward_is_differentiable);
 }
+
+PauseRecording::PauseRecording() { ++t_pause_depth; }
+PauseRecording::~PauseRecording() { --t_pause_depth; }
 
 }  // namespace autograd
 

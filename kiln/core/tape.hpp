@@ -88,6 +88,16 @@ bool is_recording();
 void record(std::string_view op, const std::vector<Tensor>& inputs, const Tensor& output, BackwardFn backward,
             bool backward_is_differentiable = true);
 
+// While alive, no tape on this thread records anything (for computations that are not part of a model's
+// differentiable function, such as shape inference or metric updates).
+class PauseRecording {
+public:
+    PauseRecording();
+    ~PauseRecording();
+    PauseRecording(const PauseRecording&) = delete;
+    PauseRecording& operator=(const PauseRecording&) = delete;
+};
+
 }  // namespace autograd
 
 // The same values as `t` (sharing storage) with no gradient flowing back through it.

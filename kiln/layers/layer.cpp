@@ -1,5 +1,6 @@
 #include "kiln/layers/layer.hpp"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -145,6 +146,12 @@ void Layer::track_layer(std::shared_ptr<Layer> layer) {
     sublayers_.push_back(std::move(layer));
 }
 
+void Layer::untrack_layer(const std::shared_ptr<Layer>& layer) {
+    auto found = std::find(sublayers_.begin(), sublayers_.end(), layer);
+    if (found == sublayers_.end()) throw ValueError(cat(describe(), ": ", layer->describe(), " is not a sublayer"));
+    sublayers_.erase(found);
+}
+
 std::vector<Variable> Layer::weights() const {
     std::vector<Variable> out;
     for (const Weight& w : weights_)
@@ -201,10 +208,14 @@ int64_t Layer::count_params() const {
 }
 
 void Layer::set_trainable(bool trainable) {
+    set_own_trainable(trainable);
+    for (auto& layer : sublayers_) layer->set_trainable(trainable);
+}
+
+void Layer::set_own_trainable(bool trainable) {
     trainable_ = trainable;
     for (Weight& w : weights_)
         if (w.created_trainable) w.variable.set_trainable(trainable);
-    for (auto& layer : sublayers_) layer->set_trainable(trainable);
 }
 
 std::vector<Tensor> Layer::losses() const {

@@ -30,6 +30,7 @@
 
 #include "kiln/core/tensor.hpp"
 #include "kiln/core/variable.hpp"
+#include "kiln/layers/symbolic.hpp"
 
 namespace kiln {
 
@@ -70,7 +71,7 @@ struct InputSpec {
     std::vector<std::pair<int64_t, int64_t>> axes{};  // (axis, required size); negative axes count from the end
 };
 
-class Layer {
+class Layer : public std::enable_shared_from_this<Layer> {
 public:
     virtual ~Layer();
     Layer(const Layer&) = delete;
@@ -84,6 +85,10 @@ public:
     Tensor operator()(const Tensor& input, std::optional<bool> training = std::nullopt, const Tensor& mask = {});
     // For layers with several inputs (Add, Concatenate).
     Tensor operator()(const std::vector<Tensor>& inputs, std::optional<bool> training = std::nullopt);
+    // Functional API: records a Node (building the layer if needed) and returns its symbolic output. The layer
+    // must be owned by a shared_ptr (every handle is). An explicit `training` is kept with the node.
+    SymbolicTensor operator()(const SymbolicTensor& input, std::optional<bool> training = std::nullopt);
+    SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training = std::nullopt);
 
     bool built() const { return built_; }
     // Builds now (idempotent); layers with several inputs use build_multi.
@@ -105,7 +110,10 @@ public:
 
     bool trainable() const { return trainable_; }
     // Recurses into sublayers; flips the trainable flag of variables created trainable.
-    virtual void set_trainable(bool trainable);
+    void set_trainable(bool trainable);
+    // This layer only (its flag and its own variables), not its sublayers: for restoring a saved state of
+    // every layer, as Model does with the state captured by compile().
+    void set_own_trainable(bool trainable);
 
     // Regularization penalties of this layer's and its sublayers' weights, computed now from their values
     // (call inside a GradientTape to differentiate them).
@@ -137,6 +145,7 @@ protected:
 
     Variable add_weight(const WeightSpec& spec);
     void track_layer(std::shared_ptr<Layer> layer);
+    void untrack_layer(const std::shared_ptr<Layer>& layer);
     void set_input_spec(InputSpec spec) { input_spec_ = std::move(spec); }
     // Throws ShapeError naming this layer when `shape` does not satisfy the input spec.
     void check_input_spec(const Shape& shape) const;
@@ -148,6 +157,7 @@ private:
         RegularizerPtr regularizer;
     };
     Tensor run(const std::vector<Tensor>& inputs, std::optional<bool> training, const Tensor& mask, bool multi);
+    SymbolicTensor run_symbolic(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training, bool multi);
 
     std::string name_;
     bool trainable_;
@@ -178,6 +188,12 @@ public:
         return (*layer_)(x, training, mask);
     }
     Tensor operator()(const std::vector<Tensor>& xs, std::optional<bool> training = std::nullopt) const {
+        return (*layer_)(xs, training);
+    }
+    SymbolicTensor operator()(const SymbolicTensor& x, std::optional<bool> training = std::nullopt) const {
+        return (*layer_)(x, training);
+    }
+    SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs, std::optional<bool> training = std::nullopt) const {
         return (*layer_)(xs, training);
     }
 

@@ -192,3 +192,19 @@ TEST_CASE("tape: invalid arguments") {
     CHECK_THROWS_AS(tape.watch(Tensor()), ValueError);
     CHECK_THROWS_AS(tape.gradient(Tensor(), Tensor{1.0f}), ValueError);
 }
+
+TEST_CASE("tape: PauseRecording stops every tape on the thread for its scope") {
+    Tensor x{2.0f};
+    GradientTape tape;
+    tape.watch(x);
+    Tensor y;
+    {
+        autograd::PauseRecording pause;
+        CHECK_FALSE(autograd::is_recording());
+        y = x * 3.0f;
+    }
+    CHECK(autograd::is_recording());
+    CHECK(tape.num_records() == 0);
+    Tensor z = x * 5.0f;
+    CHECK(tape.gradient(z + y, x).item() == 5.0f);  // y was computed unrecorded: a constant
+}

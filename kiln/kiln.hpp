@@ -16,4 +16,5 @@
 #include "kiln/layers/losses.hpp"
 #include "kiln/layers/metrics.hpp"
 #include "kiln/layers/regularizers.hpp"
+#include "kiln/optim/optim.hpp"
 #include "kiln/serialization/registry.hpp"

@@ -6,7 +6,7 @@
 #include "kiln/core/ops.hpp"
 #include "kiln/core/shape.hpp"
 #include "kiln/core/tape.hpp"
-#include "kiln/layers/detail/registry.hpp"
+#include "kiln/core/detail/registry.hpp"
 
 namespace kiln {
 

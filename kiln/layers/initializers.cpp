@@ -7,7 +7,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/core/random.hpp"
-#include "kiln/layers/detail/registry.hpp"
+#include "kiln/core/detail/registry.hpp"
 
 namespace kiln {
 

@@ -5,7 +5,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/core/ops.hpp"
-#include "kiln/layers/detail/registry.hpp"
+#include "kiln/core/detail/registry.hpp"
 
 namespace kiln {
 

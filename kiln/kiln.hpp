@@ -14,4 +14,5 @@
 #include "kiln/layers/initializers.hpp"
 #include "kiln/layers/layer.hpp"
 #include "kiln/layers/regularizers.hpp"
+#include "kiln/layers/reshaping.hpp"
 #include "kiln/serialization/registry.hpp"

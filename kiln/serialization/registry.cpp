@@ -5,6 +5,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/layers/batch_normalization.hpp"
+#include "kiln/layers/reshaping.hpp"
 
 namespace kiln::serialization {
 namespace {
@@ -18,6 +19,9 @@ struct Registry {
     std::mutex mutex;
     std::map<std::string, LayerFactory> factories{
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
+        {"Flatten", factory_of<layers::FlattenLayer>()},
+        {"Reshape", factory_of<layers::ReshapeLayer>()},
+        {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
 };
 

@@ -13,6 +13,7 @@
 #include "kiln/layers/constraints.hpp"
 #include "kiln/layers/initializers.hpp"
 #include "kiln/layers/layer.hpp"
+#include "kiln/layers/pooling.hpp"
 #include "kiln/layers/regularizers.hpp"
 #include "kiln/layers/reshaping.hpp"
 #include "kiln/serialization/registry.hpp"

@@ -5,6 +5,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/layers/batch_normalization.hpp"
+#include "kiln/layers/dropout.hpp"
 #include "kiln/layers/pooling.hpp"
 #include "kiln/layers/reshaping.hpp"
 
@@ -21,6 +22,7 @@ struct Registry {
     std::map<std::string, LayerFactory> factories{
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
         {"AveragePooling2D", factory_of<layers::AveragePooling2DLayer>()},
+        {"Dropout", factory_of<layers::DropoutLayer>()},
         {"Flatten", factory_of<layers::FlattenLayer>()},
         {"GlobalAveragePooling2D", factory_of<layers::GlobalAveragePooling2DLayer>()},
         {"GlobalMaxPooling2D", factory_of<layers::GlobalMaxPooling2DLayer>()},

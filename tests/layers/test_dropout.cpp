@@ -44,9 +44,10 @@ TEST_CASE("Dropout: training zeroes a fraction rate and scales the kept values b
     CHECK(sum(y).item() == doctest::Approx(sum(x).item()).epsilon(0.02));
 }
 
-TEST_CASE("Dropout: rate 0 is the identity in training") {
+TEST_CASE("Dropout: rate 0 is the identity in training; trainable=false still drops, as Keras") {
     const Tensor x = Tensor::random_normal({3, 7}, 0.0f, 1.0f, 3);
     CHECK(array_equal(Dropout({.rate = 0.0})(x, true), x));
+    CHECK(zero_fraction(Dropout({.trainable = false, .rate = 0.5, .seed = 4})(x, true)) > 0.0);
 }
 
 TEST_CASE("Dropout: a seed fixes the sequence of masks; unseeded layers follow set_random_seed") {
@@ -97,7 +98,8 @@ TEST_CASE("Dropout: finite-difference gradients in training with a fixed seed") 
 
 TEST_CASE("Dropout: configs are Keras 3's and round trip") {
     const nlohmann::json expected = nlohmann::json::parse(R"({"name": "dropout_cfg", "trainable": true,
-        "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null},
+        "dtype": {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+                  "registered_name": null},
         "rate": 0.5, "seed": null, "noise_shape": null})");
     CHECK(Dropout({.name = "dropout_cfg", .rate = 0.5})->get_config() == expected);
 

@@ -5,9 +5,6 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/layers/batch_normalization.hpp"
-#include "kiln/layers/dropout.hpp"
-#include "kiln/layers/pooling.hpp"
-#include "kiln/layers/reshaping.hpp"
 
 namespace kiln::serialization {
 namespace {
@@ -21,14 +18,6 @@ struct Registry {
     std::mutex mutex;
     std::map<std::string, LayerFactory> factories{
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
-        {"AveragePooling2D", factory_of<layers::AveragePooling2DLayer>()},
-        {"Dropout", factory_of<layers::DropoutLayer>()},
-        {"Flatten", factory_of<layers::FlattenLayer>()},
-        {"GlobalAveragePooling2D", factory_of<layers::GlobalAveragePooling2DLayer>()},
-        {"GlobalMaxPooling2D", factory_of<layers::GlobalMaxPooling2DLayer>()},
-        {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
-        {"Reshape", factory_of<layers::ReshapeLayer>()},
-        {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
 };
 

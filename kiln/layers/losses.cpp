@@ -7,7 +7,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/core/ops.hpp"
-#include "kiln/layers/detail/registry.hpp"
+#include "kiln/core/detail/registry.hpp"
 #include "kiln/layers/losses_shapes.hpp"
 
 namespace kiln::losses {

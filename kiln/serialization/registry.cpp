@@ -5,6 +5,11 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/layers/batch_normalization.hpp"
+#include "kiln/layers/dropout.hpp"
+#include "kiln/layers/masking.hpp"
+#include "kiln/layers/merging.hpp"
+#include "kiln/layers/pooling.hpp"
+#include "kiln/layers/reshaping.hpp"
 
 namespace kiln::serialization {
 namespace {
@@ -18,6 +23,17 @@ struct Registry {
     std::mutex mutex;
     std::map<std::string, LayerFactory> factories{
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
+        {"Add", factory_of<layers::AddLayer>()},
+        {"AveragePooling2D", factory_of<layers::AveragePooling2DLayer>()},
+        {"Concatenate", factory_of<layers::ConcatenateLayer>()},
+        {"Dropout", factory_of<layers::DropoutLayer>()},
+        {"Flatten", factory_of<layers::FlattenLayer>()},
+        {"GlobalAveragePooling2D", factory_of<layers::GlobalAveragePooling2DLayer>()},
+        {"GlobalMaxPooling2D", factory_of<layers::GlobalMaxPooling2DLayer>()},
+        {"Masking", factory_of<layers::MaskingLayer>()},
+        {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
+        {"Reshape", factory_of<layers::ReshapeLayer>()},
+        {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
 };
 

@@ -96,7 +96,7 @@ TEST_CASE("initializers: RandomNormal has the requested mean and stddev") {
     CHECK(RandomNormal({.mean = 1.5, .stddev = 0.0, .seed = 3})({5}).to_vector() == std::vector<float>(5, 1.5f));
 }
 
-TEST_CASE("initializers: RandomUniform stays in [minval, maxval) with the uniform moments") {
+TEST_CASE("initializers: RandomUniform stays within minval (inclusive) and maxval (exclusive) with the uniform moments") {
     const Tensor d = RandomUniform({.seed = 4})(kDense);
     CHECK(stats(d).min >= -0.05f);
     CHECK(stats(d).max < 0.05f);

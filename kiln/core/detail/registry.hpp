@@ -1,4 +1,5 @@
-// Internal: the machinery shared by the initializer, regularizer and constraint families: lookup by Keras name,
+// Internal: the machinery shared by the Keras object families (initializers, regularizers, constraints, losses,
+// metrics, optimizers): lookup by Keras name,
 // reading a Keras config dict with type checks and unknown-key detection, and the Keras 3 serialized dict form.
 #pragma once
 
@@ -137,7 +138,9 @@ public:
     }
 
 private:
-    std::string what() const { return cat(family_, "s.deserialize"); }
+    std::string what() const { return cat(plural(), ".deserialize"); }
+    // "losses" from the module "keras.losses": the family's name in messages.
+    std::string_view plural() const { return module_.substr(module_.rfind('.') + 1); }
 
     Ptr build(std::string_view name, const nlohmann::json& config) const {
         for (const Entry& e : entries_) {
@@ -151,7 +154,7 @@ private:
         }
         std::string known;
         for (const Entry& e : entries_) known += cat(known.empty() ? "" : ", ", e.class_name);
-        throw ValueError(cat(family_, "s: unknown ", family_, " '", name, "' (known classes: ", known, ")"));
+        throw ValueError(cat(plural(), ": unknown ", family_, " '", name, "' (known classes: ", known, ")"));
     }
 
     std::string_view family_;

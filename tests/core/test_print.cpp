@@ -30,7 +30,7 @@ TEST_CASE("print: rank 3 separates blocks with a blank line") {
     CHECK(Tensor::arange(8).reshape({2, 2, 2}).str() == "[[[0. 1.]\n  [2. 3.]]\n\n [[4. 5.]\n  [6. 7.]]]");
 }
 
-TEST_CASE("print: large tensors are summarized, empty ones print as []") {
+TEST_CASE("print: large tensors are summarized, empty ones print as ()") {
     const std::string s = Tensor::arange(2000).str();
     CHECK(s == "[0.000e+00 1.000e+00 2.000e+00 ... 1.997e+03 1.998e+03 1.999e+03]");
     CHECK(Tensor::arange(1001).reshape({1001, 1}).str() ==

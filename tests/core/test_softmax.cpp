@@ -156,7 +156,7 @@ TEST_CASE("softmax: large inputs neither overflow nor underflow") {
     check_close(log_softmax(cols, 0), Tensor::full(Shape{2, 2}, -std::log(2.0f)));
 }
 
-TEST_CASE("softmax: empty axes give empty results; rank 0 and bad axes raise") {
+TEST_CASE("softmax: empty axes give empty results, rank 0 and bad axes raise") {
     CHECK(softmax(Tensor::zeros(Shape{2, 0})).shape() == Shape{2, 0});
     CHECK(log_softmax(Tensor::zeros(Shape{2, 0}), 1).shape() == Shape{2, 0});
     CHECK(softmax(Tensor::zeros(Shape{0, 3}), 0).shape() == Shape{0, 3});

@@ -74,7 +74,7 @@ TEST_CASE("tape: trainable variables are watched automatically, non-trainable on
     CHECK(tape2.gradient(y2, std::vector<Variable>{frozen})[0].item() == 3.0f);
 }
 
-TEST_CASE("tape: a non-persistent tape is spent after one gradient; a persistent one is not") {
+TEST_CASE("tape: a non-persistent tape is spent after one gradient, a persistent one is not") {
     Tensor x{2.0f};
     {
         GradientTape tape;

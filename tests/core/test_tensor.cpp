@@ -107,7 +107,7 @@ TEST_CASE("tensor: slice along axis 0 is a view of whole rows") {
     CHECK_THROWS_AS(Tensor::scalar(1).slice(0, 1), ShapeError);
 }
 
-TEST_CASE("tensor: copy owns its data; handle copies share it") {
+TEST_CASE("tensor: copy owns its data, handle copies share it") {
     Tensor t{1, 2, 3};
     Tensor handle = t;
     Tensor deep = t.copy();

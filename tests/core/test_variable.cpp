@@ -31,7 +31,7 @@ TEST_CASE("variable: assign, assign_add and assign_sub write in place and check 
     CHECK_THROWS_AS(v.assign_sub(Tensor()), ValueError);
 }
 
-TEST_CASE("variable: handles share state; the trainable flag can change") {
+TEST_CASE("variable: handles share state, the trainable flag can change") {
     Variable a("a", Tensor{1.0f}, false);
     Variable b = a;
     CHECK(b.same_as(a));

@@ -122,7 +122,7 @@ TEST_CASE("BatchNormalization: training mode is inherited from the enclosing cal
     CHECK(w.inner->moving_mean().value().at({0}) == 0.0f);
 }
 
-TEST_CASE("BatchNormalization: masked statistics use only unmasked positions; inference ignores the mask") {
+TEST_CASE("BatchNormalization: masked statistics use only unmasked positions, inference ignores the mask") {
     BatchNormalization bn({.momentum = 0.0});
     const Tensor x = Tensor::random_normal({3, 4, 2}, 1.0f, 2.0f, 6);
     const Tensor mask({1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 1}, {3, 4});

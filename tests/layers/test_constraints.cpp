@@ -61,7 +61,7 @@ TEST_CASE("constraints: MaxNorm over a list of axes, as for a conv kernel") {
     CHECK(allclose(MaxNorm({.axis = {0}})(two_columns()), MaxNorm({.axis = 0})(two_columns())));
 }
 
-TEST_CASE("constraints: MinMaxNorm clips norms into [min, max], partially with rate < 1") {
+TEST_CASE("constraints: MinMaxNorm clips norms into (min, max), partially with rate < 1") {
     // Column norms 5, 0.5 and 1.5.
     const Tensor w({3.0f, 0.3f, 0.9f, 4.0f, 0.4f, 1.2f}, {2, 3});
     const Tensor p = MinMaxNorm({.min_value = 1.0, .max_value = 2.0})(w);

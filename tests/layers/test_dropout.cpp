@@ -44,13 +44,13 @@ TEST_CASE("Dropout: training zeroes a fraction rate and scales the kept values b
     CHECK(sum(y).item() == doctest::Approx(sum(x).item()).epsilon(0.02));
 }
 
-TEST_CASE("Dropout: rate 0 is the identity in training; trainable=false still drops, as Keras") {
+TEST_CASE("Dropout: rate 0 is the identity in training, trainable=false still drops, as Keras") {
     const Tensor x = Tensor::random_normal({3, 7}, 0.0f, 1.0f, 3);
     CHECK(array_equal(Dropout({.rate = 0.0})(x, true), x));
     CHECK(zero_fraction(Dropout({.trainable = false, .rate = 0.5, .seed = 4})(x, true)) > 0.0);
 }
 
-TEST_CASE("Dropout: a seed fixes the sequence of masks; unseeded layers follow set_random_seed") {
+TEST_CASE("Dropout: a seed fixes the sequence of masks, unseeded layers follow set_random_seed") {
     const Tensor x = Tensor::ones({64, 32});
     Dropout a({.rate = 0.5, .seed = 42});
     Dropout b({.rate = 0.5, .seed = 42});

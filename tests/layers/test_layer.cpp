@@ -105,7 +105,7 @@ TEST_CASE("layer: training is explicit, else inherited from the enclosing call, 
     CHECK(alone->last_training);
 }
 
-TEST_CASE("layer: weights are own trainable, own non-trainable, then sublayers'; paths are layer/weight") {
+TEST_CASE("layer: weights are own trainable, own non-trainable, then sublayers', paths are layer/weight") {
     PairLayer pair;
     pair(Tensor::ones({1, 2}));
     CHECK(names(pair.weights()) ==

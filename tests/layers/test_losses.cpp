@@ -59,7 +59,7 @@ TEST_CASE("losses: MeanSquaredError and MeanAbsoluteError by hand, with every re
     CHECK(MeanSquaredError()(y_true, y_pred).rank() == 0);
 }
 
-TEST_CASE("losses: sample weights multiply the per-sample losses; sum_over_batch_size divides by the count") {
+TEST_CASE("losses: sample weights multiply the per-sample losses, sum_over_batch_size divides by the count") {
     const Tensor y_true({1, 2, 3, 4}, {2, 2});
     const Tensor y_pred({1, 4, 0, 4}, {2, 2});  // per-sample squared errors 2 and 4.5
     const Tensor w{0.5f, 2.0f};                  // weighted: 1 and 9, sum 10
@@ -78,7 +78,7 @@ TEST_CASE("losses: sample weights multiply the per-sample losses; sum_over_batch
     CHECK(MeanSquaredError()(y_true, y_pred, Tensor::scalar(3.0f)).item() == doctest::Approx(9.75));
 }
 
-TEST_CASE("losses: rank-1 targets against [N, 1] predictions, and rank-1 pairs averaged over their one axis") {
+TEST_CASE("losses: rank-1 targets against (N, 1) predictions, and rank-1 pairs averaged over their one axis") {
     const Tensor labels{1.0f, 2.0f, 3.0f};
     const Tensor column({1.0f, 3.0f, 5.0f}, {3, 1});
     // y_true becomes [3, 1]: per-sample squared errors 0, 1, 4; mean 5 / 3.
@@ -131,7 +131,7 @@ TEST_CASE("losses: BinaryCrossentropy from probabilities and from logits, with l
           doctest::Approx(smooth1));
 }
 
-TEST_CASE("losses: BinaryCrossentropy averages over `axis` and takes rank-1 targets for [N, 1] outputs") {
+TEST_CASE("losses: BinaryCrossentropy averages over `axis` and takes rank-1 targets for (N, 1) outputs") {
     const Tensor y_true({0, 1, 1, 0}, {2, 2});
     const Tensor probs({0.6f, 0.4f, 0.4f, 0.6f}, {2, 2});
     // axis 0, column 0: -log(0.4) and -log(0.4); column 1: -log(0.4) and -log(0.4).
@@ -198,7 +198,7 @@ TEST_CASE("losses: categorical crossentropies stay finite and exact at extreme l
           doctest::Approx(-std::log(eps)));
 }
 
-TEST_CASE("losses: SparseCategoricalCrossentropy by hand, labels of shape [N] and [N, 1]") {
+TEST_CASE("losses: SparseCategoricalCrossentropy by hand, labels of shape (N) and (N, 1)") {
     const Tensor probs({0.05f, 0.95f, 0.0f, 0.1f, 0.8f, 0.1f}, {2, 3});
     const std::vector<double> expected = {-std::log(0.95), -std::log(0.1)};
     check_values(SparseCategoricalCrossentropy(false, std::nullopt, reduced("none"))(Tensor{1.0f, 2.0f}, probs),
@@ -305,7 +305,7 @@ TEST_CASE("losses: shape mismatches raise ShapeError naming the loss and both sh
     CHECK_THROWS_AS(BinaryCrossentropy({.axis = 2})(a, a), ValueError);
 }
 
-TEST_CASE("losses: sparse labels outside [0, classes) or not whole raise ValueError before computing") {
+TEST_CASE("losses: sparse labels outside (0, classes) or not whole raise ValueError before computing") {
     const Tensor probs = Tensor::full({2, 3}, 1.0f / 3.0f);
     CHECK_THROWS_WITH_AS(SparseCategoricalCrossentropy()(Tensor{0.0f, 3.0f}, probs),
                          "SparseCategoricalCrossentropy: label 3 is not a whole number in [0, 3) for 3 classes",

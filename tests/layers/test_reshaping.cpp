@@ -25,7 +25,7 @@ void check_round_trip(const Layer& layer) {
 
 }  // namespace
 
-TEST_CASE("Flatten: channels_last keeps row-major order; channels_first flattens in channels-last order") {
+TEST_CASE("Flatten: channels_last keeps row-major order, channels_first flattens in channels-last order") {
     const Tensor nhwc = Tensor::arange(12).reshape({1, 2, 3, 2});
     const Tensor flat = Flatten()(nhwc);
     CHECK(flat.shape() == Shape{1, 12});

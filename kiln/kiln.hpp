@@ -9,6 +9,7 @@
 #include "kiln/core/tensor.hpp"
 #include "kiln/core/threads.hpp"
 #include "kiln/core/variable.hpp"
+#include "kiln/layers/activations.hpp"
 #include "kiln/layers/batch_normalization.hpp"
 #include "kiln/layers/constraints.hpp"
 #include "kiln/layers/initializers.hpp"

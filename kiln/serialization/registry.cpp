@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "kiln/core/errors.hpp"
+#include "kiln/layers/activations.hpp"
 #include "kiln/layers/batch_normalization.hpp"
 
 namespace kiln::serialization {
@@ -17,7 +18,11 @@ LayerFactory factory_of() {
 struct Registry {
     std::mutex mutex;
     std::map<std::string, LayerFactory> factories{
+        {"Activation", factory_of<layers::ActivationLayer>()},
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
+        {"LeakyReLU", factory_of<layers::LeakyReLULayer>()},
+        {"ReLU", factory_of<layers::ReLULayer>()},
+        {"Softmax", factory_of<layers::SoftmaxLayer>()},
     };
 };
 

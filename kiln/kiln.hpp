@@ -12,6 +12,7 @@
 #include "kiln/layers/activations.hpp"
 #include "kiln/layers/batch_normalization.hpp"
 #include "kiln/layers/constraints.hpp"
+#include "kiln/layers/conv2d.hpp"
 #include "kiln/layers/dense.hpp"
 #include "kiln/layers/initializers.hpp"
 #include "kiln/layers/layer.hpp"

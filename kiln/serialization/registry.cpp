@@ -6,6 +6,7 @@
 #include "kiln/core/errors.hpp"
 #include "kiln/layers/activations.hpp"
 #include "kiln/layers/batch_normalization.hpp"
+#include "kiln/layers/conv2d.hpp"
 #include "kiln/layers/dense.hpp"
 
 namespace kiln::serialization {
@@ -21,6 +22,7 @@ struct Registry {
     std::map<std::string, LayerFactory> factories{
         {"Activation", factory_of<layers::ActivationLayer>()},
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
+        {"Conv2D", factory_of<layers::Conv2DLayer>()},
         {"Dense", factory_of<layers::DenseLayer>()},
         {"LeakyReLU", factory_of<layers::LeakyReLULayer>()},
         {"ReLU", factory_of<layers::ReLULayer>()},

@@ -15,6 +15,7 @@
 #include "kiln/layers/conv2d.hpp"
 #include "kiln/layers/dense.hpp"
 #include "kiln/layers/initializers.hpp"
+#include "kiln/layers/input_layer.hpp"
 #include "kiln/layers/layer.hpp"
 #include "kiln/layers/regularizers.hpp"
 #include "kiln/serialization/registry.hpp"

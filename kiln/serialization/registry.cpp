@@ -8,6 +8,7 @@
 #include "kiln/layers/batch_normalization.hpp"
 #include "kiln/layers/conv2d.hpp"
 #include "kiln/layers/dense.hpp"
+#include "kiln/layers/input_layer.hpp"
 
 namespace kiln::serialization {
 namespace {
@@ -24,6 +25,7 @@ struct Registry {
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
         {"Conv2D", factory_of<layers::Conv2DLayer>()},
         {"Dense", factory_of<layers::DenseLayer>()},
+        {"InputLayer", factory_of<layers::InputLayerLayer>()},
         {"LeakyReLU", factory_of<layers::LeakyReLULayer>()},
         {"ReLU", factory_of<layers::ReLULayer>()},
         {"Softmax", factory_of<layers::SoftmaxLayer>()},

@@ -54,8 +54,7 @@ TEST_CASE("activations: every function matches its formula, inside and outside i
         CAPTURE(ref.name);
         const Tensor y = activations::apply(ref.name, x);
         REQUIRE(y.shape() == x.shape());
-        for (int64_t i = 0; i < x.size(); ++i)
-            CHECK(y.at({i}) == doctest::Approx(ref.f(x.at({i}))).epsilon(1e-5));
+        for (int64_t i = 0; i < x.size(); ++i) CHECK(y.at({i}) == doctest::Approx(ref.f(x.at({i}))).epsilon(1e-5));
     }
 }
 
@@ -83,10 +82,12 @@ TEST_CASE("activations: values by hand") {
 TEST_CASE("activations: gradients by finite differences") {
     for (const Reference& ref : references()) {
         const std::string name = ref.name;
-        testing::check_gradients(ref.name, [&name](const std::vector<Tensor>& in) { return activations::apply(name, in[0]); },
+        testing::check_gradients(ref.name,
+                                 [&name](const std::vector<Tensor>& in) { return activations::apply(name, in[0]); },
                                  {smooth_points()});
     }
-    testing::check_gradients("softmax", [](const std::vector<Tensor>& in) { return activations::apply("softmax", in[0]); },
+    testing::check_gradients("softmax",
+                             [](const std::vector<Tensor>& in) { return activations::apply("softmax", in[0]); },
                              {smooth_points()});
     // softplus's gradient is sigmoid(x), also at 0 where the stable form switches.
     const Tensor zero{0.0f};
@@ -114,7 +115,8 @@ TEST_CASE("Activation: applies its function; config and round trip") {
     CHECK(serialization::deserialize_layer(serialization::serialize_layer(*act))->get_config() == expected);
     nlohmann::json bad = expected;
     bad["alpha"] = 1;
-    CHECK_THROWS_WITH_AS(layers::ActivationLayer::from_config(bad), doctest::Contains("unknown keys 'alpha'"), ValueError);
+    CHECK_THROWS_WITH_AS(layers::ActivationLayer::from_config(bad), doctest::Contains("unknown keys 'alpha'"),
+                         ValueError);
     CHECK_THROWS_WITH_AS(layers::Activation({.activation = "nope"}), doctest::Contains("unknown activation 'nope'"),
                          ValueError);
     CHECK(layers::Activation()->name().rfind("activation", 0) == 0);
@@ -131,14 +133,16 @@ TEST_CASE("ReLU: max_value, negative_slope and threshold as Keras's layer") {
     CHECK(layers::ReLU()->name().rfind("re_lu", 0) == 0);
     testing::check_gradients("ReLU", [&relu](const std::vector<Tensor>& in) { return relu(in[0] * 3.0f); },
                              {smooth_points()});
-    CHECK_THROWS_WITH_AS(layers::ReLU({.max_value = -1.0}), doctest::Contains("max_value cannot be negative"), ValueError);
+    CHECK_THROWS_WITH_AS(layers::ReLU({.max_value = -1.0}), doctest::Contains("max_value cannot be negative"),
+                         ValueError);
     CHECK_THROWS_WITH_AS(layers::ReLU({.negative_slope = -0.1}), doctest::Contains("negative_slope cannot be negative"),
                          ValueError);
-    CHECK_THROWS_WITH_AS(layers::ReLU({.threshold = -2.0}), doctest::Contains("threshold cannot be negative"), ValueError);
+    CHECK_THROWS_WITH_AS(layers::ReLU({.threshold = -2.0}), doctest::Contains("threshold cannot be negative"),
+                         ValueError);
 }
 
 TEST_CASE("ReLU: Keras 3 config and round trip") {
-    const nlohmann::json expected = {{"name", "relu_cfg"}, {"trainable", true}, {"dtype", kDtype},
+    const nlohmann::json expected = {{"name", "relu_cfg"},   {"trainable", true},     {"dtype", kDtype},
                                      {"max_value", nullptr}, {"negative_slope", 0.0}, {"threshold", 0.0}};
     CHECK(layers::ReLU({.name = "relu_cfg"})->get_config() == expected);
     const nlohmann::json set = layers::ReLU({.name = "r", .max_value = 6.0, .negative_slope = 0.5})->get_config();
@@ -157,16 +161,17 @@ TEST_CASE("LeakyReLU: Keras 3 default 0.3, the legacy alpha key and configs") {
     CHECK(layers::LeakyReLU()->name().rfind("leaky_re_lu", 0) == 0);
     testing::check_gradients("LeakyReLU", [&leaky](const std::vector<Tensor>& in) { return leaky(in[0]); },
                              {smooth_points()});
-    const nlohmann::json expected = {{"name", "leaky"}, {"trainable", true}, {"dtype", kDtype}, {"negative_slope", 0.3}};
+    const nlohmann::json expected = {
+        {"name", "leaky"}, {"trainable", true}, {"dtype", kDtype}, {"negative_slope", 0.3}};
     CHECK(leaky->get_config() == expected);
     CHECK(layers::LeakyReLULayer::from_config(expected)->get_config() == expected);
-    const auto legacy = layers::LeakyReLULayer::from_config({{"name", "old"}, {"trainable", true}, {"dtype", "float32"},
-                                                             {"alpha", 0.1}});
+    const auto legacy = layers::LeakyReLULayer::from_config(
+        {{"name", "old"}, {"trainable", true}, {"dtype", "float32"}, {"alpha", 0.1}});
     CHECK(legacy->options().negative_slope == 0.1);
     CHECK(legacy->get_config()["negative_slope"] == 0.1);
     CHECK_FALSE(legacy->get_config().contains("alpha"));
-    CHECK_THROWS_WITH_AS(layers::LeakyReLU({.negative_slope = -1.0}), doctest::Contains("negative_slope cannot be negative"),
-                         ValueError);
+    CHECK_THROWS_WITH_AS(layers::LeakyReLU({.negative_slope = -1.0}),
+                         doctest::Contains("negative_slope cannot be negative"), ValueError);
     nlohmann::json bad = expected;
     bad["slope"] = 0.1;
     CHECK_THROWS_AS(layers::LeakyReLULayer::from_config(bad), ValueError);
@@ -197,7 +202,8 @@ TEST_CASE("Softmax: along an axis, along several axes, and with a mask") {
     CHECK(masked.at({0, 1}) == 0.0f);
     CHECK(masked.at({0, 2}) == doctest::Approx(0.5));
     const Tensor mask({1, 1, 0, 1, 0, 1, 1, 1}, {2, 4});
-    testing::check_gradients("Softmax", [&softmax, &mask](const std::vector<Tensor>& in) { return softmax(in[0], {}, mask); },
+    testing::check_gradients("Softmax",
+                             [&softmax, &mask](const std::vector<Tensor>& in) { return softmax(in[0], {}, mask); },
                              {smooth_points()});
     CHECK_THROWS_AS(layers::Softmax({.axis = std::vector<int64_t>{}}), ValueError);
     CHECK_THROWS_AS(layers::Softmax({.axis = int64_t{2}})(x), ValueError);

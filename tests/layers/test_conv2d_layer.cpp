@@ -77,8 +77,8 @@ TEST_CASE("Conv2D: a 3x3 image by hand") {
     // x = [[1,2,3],[4,5,6],[7,8,9]]; y[i,j] = 1*x[i,j] + 2*x[i,j+1] + 3*x[i+1,j] + 4*x[i+1,j+1] + 10.
     const Tensor y = conv(Tensor({1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 3, 3, 1}));
     CHECK(y.shape() == Shape{1, 2, 2, 1});
-    CHECK(y.to_vector() == std::vector<float>{1 + 4 + 12 + 20 + 10, 2 + 6 + 15 + 24 + 10, 4 + 10 + 21 + 32 + 10,
-                                              5 + 12 + 24 + 36 + 10});
+    CHECK(y.to_vector() ==
+          std::vector<float>{1 + 4 + 12 + 20 + 10, 2 + 6 + 15 + 24 + 10, 4 + 10 + 21 + 32 + 10, 5 + 12 + 24 + 36 + 10});
 }
 
 TEST_CASE("Conv2D: against a naive loop in both data formats") {
@@ -90,7 +90,11 @@ TEST_CASE("Conv2D: against a naive loop in both data formats") {
         const std::string format = first ? "channels_first" : "channels_last";
         const std::vector<Case> cases = {
             {{.filters = 3, .kernel_size = {3, 2}, .data_format = format}, {.channels_first = first}},
-            {{.filters = 2, .kernel_size = 3, .strides = 2, .padding = "same", .data_format = format,
+            {{.filters = 2,
+              .kernel_size = 3,
+              .strides = 2,
+              .padding = "same",
+              .data_format = format,
               .activation = "relu"},
              {.stride = 2, .same = true, .channels_first = first, .relu = true}},
             {{.filters = 2, .kernel_size = 2, .padding = "same", .data_format = format, .dilation_rate = 2},
@@ -105,12 +109,12 @@ TEST_CASE("Conv2D: against a naive loop in both data formats") {
             const Shape shape = first ? Shape{2, 4, 6, 7} : Shape{2, 6, 7, 4};
             const Tensor x = Tensor::random_uniform(shape, -1.0f, 1.0f, 10 + i);
             conv->build(shape);
-            if (conv->bias().defined()) conv->bias().assign(Tensor::random_uniform({conv->options().filters}, -1, 1, 3));
+            if (conv->bias().defined())
+                conv->bias().assign(Tensor::random_uniform({conv->options().filters}, -1, 1, 3));
             const Tensor y = conv(x);
             CHECK(y.shape() == conv->compute_output_shape(shape));
-            const std::vector<double> expected =
-                naive_conv(x, conv->kernel().value(), conv->bias().defined() ? conv->bias().value() : Tensor(),
-                           cases[i].naive);
+            const std::vector<double> expected = naive_conv(
+                x, conv->kernel().value(), conv->bias().defined() ? conv->bias().value() : Tensor(), cases[i].naive);
             REQUIRE(static_cast<size_t>(y.size()) == expected.size());
             for (int64_t e = 0; e < y.size(); ++e) CHECK(y.data()[e] == doctest::Approx(expected[e]).epsilon(1e-4));
         }
@@ -134,9 +138,11 @@ TEST_CASE("Conv2D: weights, names and shapes as Keras (the same kernel layout in
 }
 
 TEST_CASE("Conv2D: compute_output_shape for valid and same padding with strides") {
-    CHECK(Conv2D({.filters = 5, .kernel_size = 3, .strides = 2})->compute_output_shape({1, 7, 8, 3}) == Shape{1, 3, 3, 5});
-    CHECK(Conv2D({.filters = 5, .kernel_size = 3, .strides = 2, .padding = "same"})->compute_output_shape({1, 7, 8, 3}) ==
-          Shape{1, 4, 4, 5});
+    CHECK(Conv2D({.filters = 5, .kernel_size = 3, .strides = 2})->compute_output_shape({1, 7, 8, 3}) ==
+          Shape{1, 3, 3, 5});
+    CHECK(
+        Conv2D({.filters = 5, .kernel_size = 3, .strides = 2, .padding = "same"})->compute_output_shape({1, 7, 8, 3}) ==
+        Shape{1, 4, 4, 5});
     CHECK(Conv2D({.filters = 5, .kernel_size = {1, 3}, .strides = {1, 3}, .data_format = "channels_first"})
               ->compute_output_shape({2, 3, 7, 10}) == Shape{2, 5, 7, 3});
     CHECK(Conv2D({.filters = 2, .kernel_size = 3, .dilation_rate = 2})->compute_output_shape({1, 9, 9, 1}) ==
@@ -165,17 +171,22 @@ TEST_CASE("Conv2D: validation errors name the layer") {
     CHECK_THROWS_WITH_AS(Conv2D({.filters = 2, .kernel_size = 1, .groups = 2})(Tensor::ones({1, 3, 3, 3})),
                          doctest::Contains("input channels must be divisible by groups"), ValueError);
     Conv2D conv({.name = "conv_err", .filters = 2, .kernel_size = 1});
-    CHECK_THROWS_WITH_AS(conv(Tensor::ones({3, 3, 3})), doctest::Contains("Conv2D 'conv_err': expected an input of rank 4"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(conv(Tensor::ones({3, 3, 3})),
+                         doctest::Contains("Conv2D 'conv_err': expected an input of rank 4"), ShapeError);
     conv(Tensor::ones({1, 3, 3, 3}));
-    CHECK_THROWS_WITH_AS(conv(Tensor::ones({1, 3, 3, 2})),
-                         doctest::Contains("Conv2D 'conv_err': expected axis 3 of the input to have size 3, got shape [1,3,3,2]"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(
+        conv(Tensor::ones({1, 3, 3, 2})),
+        doctest::Contains("Conv2D 'conv_err': expected axis 3 of the input to have size 3, got shape [1,3,3,2]"),
+        ShapeError);
 }
 
 TEST_CASE("Conv2D: gradients with respect to the input, the kernel and the bias in both data formats") {
     for (const char* format : {"channels_last", "channels_first"}) {
-        Conv2D conv({.filters = 2, .kernel_size = 3, .strides = 2, .padding = "same", .data_format = format,
+        Conv2D conv({.filters = 2,
+                     .kernel_size = 3,
+                     .strides = 2,
+                     .padding = "same",
+                     .data_format = format,
                      .activation = "tanh"});
         const bool first = std::string(format) == "channels_first";
         const Shape shape = first ? Shape{2, 3, 5, 4} : Shape{2, 5, 4, 3};
@@ -199,7 +210,8 @@ TEST_CASE("Conv2D: get_config is Keras 3's default config") {
       "dilation_rate": [1, 1], "groups": 1, "activation": "linear", "use_bias": true,
       "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null},
                              "registered_name": null},
-      "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
+      "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
+                           "registered_name": null},
       "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null,
       "kernel_constraint": null, "bias_constraint": null})");
     expected["dtype"] = kDtype;
@@ -207,9 +219,17 @@ TEST_CASE("Conv2D: get_config is Keras 3's default config") {
 }
 
 TEST_CASE("Conv2D: from_config round trips, reads ints and any case, rejects what it does not support") {
-    Conv2D conv({.name = "conv_rt", .filters = 4, .kernel_size = {3, 1}, .strides = {2, 1}, .padding = "SAME",
-                 .data_format = "Channels_First", .groups = 2, .activation = "relu", .use_bias = false,
-                 .kernel_initializer = std::make_shared<HeUniform>(3), .kernel_regularizer = regularizers::get("l2"),
+    Conv2D conv({.name = "conv_rt",
+                 .filters = 4,
+                 .kernel_size = {3, 1},
+                 .strides = {2, 1},
+                 .padding = "SAME",
+                 .data_format = "Channels_First",
+                 .groups = 2,
+                 .activation = "relu",
+                 .use_bias = false,
+                 .kernel_initializer = std::make_shared<HeUniform>(3),
+                 .kernel_regularizer = regularizers::get("l2"),
                  .bias_constraint = std::make_shared<MaxNorm>()});
     const nlohmann::json config = conv->get_config();
     CHECK(config["padding"] == "same");

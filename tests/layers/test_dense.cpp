@@ -22,7 +22,8 @@ std::vector<float> naive_dense(const Tensor& x, const Tensor& k, const Tensor& b
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t u = 0; u < units; ++u) {
             double total = b.defined() ? b.data()[u] : 0.0;
-            for (int64_t i = 0; i < in; ++i) total += static_cast<double>(x.data()[r * in + i]) * k.data()[i * units + u];
+            for (int64_t i = 0; i < in; ++i)
+                total += static_cast<double>(x.data()[r * in + i]) * k.data()[i * units + u];
             y.push_back(static_cast<float>(total));
         }
     return y;
@@ -90,8 +91,11 @@ TEST_CASE("Dense: glorot_uniform kernel within +-sqrt(6 / (fan_in + fan_out)) an
 }
 
 TEST_CASE("Dense: regularizer losses and constraints") {
-    Dense dense({.units = 2, .kernel_regularizer = std::make_shared<L2>(0.1), .bias_regularizer = std::make_shared<L1>(0.5),
-                 .kernel_constraint = constraints::get("non_neg"), .bias_constraint = std::make_shared<MaxNorm>()});
+    Dense dense({.units = 2,
+                 .kernel_regularizer = std::make_shared<L2>(0.1),
+                 .bias_regularizer = std::make_shared<L1>(0.5),
+                 .kernel_constraint = constraints::get("non_neg"),
+                 .bias_constraint = std::make_shared<MaxNorm>()});
     dense->build({3, 2});
     dense->set_weights({Tensor({1, -2, 3, -4}, {2, 2}), Tensor{3.0f, -4.0f}});
     const auto losses = dense->losses();
@@ -108,9 +112,10 @@ TEST_CASE("Dense: regularizer losses and constraints") {
 TEST_CASE("Dense: errors name the layer and the shapes") {
     Dense dense({.name = "dense_err", .units = 2});
     dense(Tensor::ones({2, 3}));
-    CHECK_THROWS_WITH_AS(dense(Tensor::ones({2, 4})),
-                         doctest::Contains("Dense 'dense_err': expected axis -1 of the input to have size 3, got shape [2,4]"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(
+        dense(Tensor::ones({2, 4})),
+        doctest::Contains("Dense 'dense_err': expected axis -1 of the input to have size 3, got shape [2,4]"),
+        ShapeError);
     CHECK_THROWS_WITH_AS(Dense({.units = 2})(Tensor::ones({3})), doctest::Contains("rank >= 2, got shape [3]"),
                          ShapeError);
     CHECK_THROWS_WITH_AS(Dense({.name = "d0", .units = 0}), doctest::Contains("Dense 'd0': units must be a positive"),
@@ -142,16 +147,24 @@ TEST_CASE("Dense: get_config is Keras 3's default config") {
       "units": 10, "activation": "linear", "use_bias": true,
       "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform", "config": {"seed": null},
                              "registered_name": null},
-      "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {}, "registered_name": null},
+      "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
+                           "registered_name": null},
       "kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null, "bias_constraint": null})");
     CHECK(dense->get_config() == expected);
 }
 
 TEST_CASE("Dense: from_config round trips, reads tf.keras and Keras 3 extras at their defaults, rejects the rest") {
-    Dense dense({.name = "dense_rt", .trainable = false, .units = 7, .activation = "swish", .use_bias = false,
-                 .kernel_initializer = std::make_shared<HeNormal>(5), .bias_initializer = std::make_shared<Constant>(0.5),
-                 .kernel_regularizer = std::make_shared<L1L2>(0.01, 0.02), .bias_regularizer = std::make_shared<L2>(0.3),
-                 .kernel_constraint = std::make_shared<UnitNorm>(1), .bias_constraint = constraints::get("non_neg")});
+    Dense dense({.name = "dense_rt",
+                 .trainable = false,
+                 .units = 7,
+                 .activation = "swish",
+                 .use_bias = false,
+                 .kernel_initializer = std::make_shared<HeNormal>(5),
+                 .bias_initializer = std::make_shared<Constant>(0.5),
+                 .kernel_regularizer = std::make_shared<L1L2>(0.01, 0.02),
+                 .bias_regularizer = std::make_shared<L2>(0.3),
+                 .kernel_constraint = std::make_shared<UnitNorm>(1),
+                 .bias_constraint = constraints::get("non_neg")});
     const nlohmann::json config = dense->get_config();
     CHECK(config["activation"] == "silu");
     CHECK(DenseLayer::from_config(config)->get_config() == config);

@@ -22,9 +22,10 @@ TEST_CASE("InputLayer: unknown dimensions accept any size; known ones and the ra
     InputLayer input({.shape = {std::nullopt, 3}, .name = "seq"});
     CHECK(input(Tensor::ones({2, 7, 3})).shape() == Shape{2, 7, 3});
     CHECK(input(Tensor::ones({2, 1, 3})).shape() == Shape{2, 1, 3});
-    CHECK_THROWS_WITH_AS(input(Tensor::ones({2, 7, 4})),
-                         doctest::Contains("InputLayer 'seq': expected axis 2 of the input to have size 3, got shape [2,7,4]"),
-                         ShapeError);
+    CHECK_THROWS_WITH_AS(
+        input(Tensor::ones({2, 7, 4})),
+        doctest::Contains("InputLayer 'seq': expected axis 2 of the input to have size 3, got shape [2,7,4]"),
+        ShapeError);
     CHECK_THROWS_WITH_AS(input(Tensor::ones({2, 3})), doctest::Contains("expected an input of rank 3"), ShapeError);
     CHECK_THROWS_WITH_AS(InputLayer({.shape = {2, -1}, .name = "neg"}), doctest::Contains("InputLayer 'neg': shape"),
                          ValueError);

@@ -1,6 +1,5 @@
 #include "kiln/layers/activations.hpp"
 
-#include <cmath>
 #include <numbers>
 
 #include "kiln/core/errors.hpp"
@@ -18,6 +17,8 @@ constexpr float kSeluAlpha = 1.67326324f;
 constexpr float kSeluScale = 1.05070098f;
 
 Tensor relu6(const Tensor& x) { return clip(x, 0.0f, 6.0f); }
+
+Tensor silu(const Tensor& x) { return x * sigmoid(x); }
 
 // log(1 + exp(x)) without overflow: log(exp(x - m) + exp(-m)) + m for any constant m; m = max(x, 0).
 Tensor softplus(const Tensor& x) {
@@ -41,8 +42,8 @@ const Entry kActivations[] = {
     {"selu", "selu", [](const Tensor& x) { return elu(x, kSeluAlpha) * kSeluScale; }},
     {"gelu", "gelu",
      [](const Tensor& x) { return x * (erf(x * static_cast<float>(1.0 / std::numbers::sqrt2)) + 1.0f) * 0.5f; }},
-    {"silu", "silu", [](const Tensor& x) { return x * sigmoid(x); }},
-    {"swish", "silu", [](const Tensor& x) { return x * sigmoid(x); }},
+    {"silu", "silu", silu},
+    {"swish", "silu", silu},
     {"leaky_relu", "leaky_relu", [](const Tensor& x) { return leaky_relu(x, 0.2f); }},
     {"softplus", "softplus", softplus},
     {"relu6", "relu6", relu6},
@@ -71,7 +72,7 @@ Tensor apply(std::string_view name, const Tensor& x) { return find(name, "activa
 namespace layers {
 namespace {
 
-// What Keras adds to masked logits before a softmax (float32).
+// What Keras 3 puts in place of masked logits before a softmax (float32).
 constexpr float kMaskedLogit = -1e9f;
 
 // "ReLU 'name'" for errors raised while constructing (describe() needs the finished object).
@@ -187,7 +188,8 @@ SoftmaxLayer::SoftmaxLayer(const Options& options)
 
 Tensor SoftmaxLayer::call(const Tensor& input, const CallContext& ctx) {
     Tensor logits = input;
-    if (ctx.mask.defined()) logits = logits + (1.0f - stop_gradient(ctx.mask)) * kMaskedLogit;
+    if (ctx.mask.defined())
+        logits = where(greater(ctx.mask, Tensor::scalar(0.5f)), logits, Tensor::scalar(kMaskedLogit));
     if (const auto* axis = std::get_if<int64_t>(&options_.axis))
         return softmax(logits, normalize_axis(*axis, logits.rank(), describe()));
     // Several axes normalized together: exp(x - max) / sum(exp(x - max)) over all of them.

@@ -112,8 +112,8 @@ struct SoftmaxOptions {
     std::variant<int64_t, std::vector<int64_t>> axis = int64_t{-1};
 };
 
-// Softmax along `axis`. With a mask (1 keep, 0 drop; broadcastable to the input), the dropped logits get -1e9
-// added first, as Keras does, so they receive (almost exactly) zero probability.
+// Softmax along `axis`. With a mask (broadcastable to the input; entries > 0.5 keep), the dropped logits are
+// replaced by -1e9 first, as Keras 3 does, so they get zero probability (a fully masked row becomes uniform).
 class SoftmaxLayer : public Layer {
 public:
     using Options = SoftmaxOptions;

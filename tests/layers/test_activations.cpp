@@ -195,12 +195,22 @@ TEST_CASE("Softmax: along an axis, along several axes, and with a mask") {
                 CHECK(joint.at({b, i, j}) == doctest::Approx(std::exp(cube.at({b, i, j})) / total).epsilon(1e-5));
     }
 
-    // Keras's documented example: masked logits get -1e9 and so zero probability.
+    // Keras's documented example: masked logits become -1e9 and so get zero probability.
     layers::Softmax softmax;
     const Tensor masked = softmax(Tensor({1, 2, 1}, {1, 3}), std::nullopt, Tensor({1, 0, 1}, {1, 3}));
     CHECK(masked.at({0, 0}) == doctest::Approx(0.5));
     CHECK(masked.at({0, 1}) == 0.0f);
     CHECK(masked.at({0, 2}) == doctest::Approx(0.5));
+    // Entries > 0.5 keep; a fully masked row is uniform (every logit -1e9); masked logits get no gradient.
+    const Tensor rows({5, 1, 2, 7}, {2, 2});
+    const Tensor partly = softmax(rows, std::nullopt, Tensor({0.7f, 0.2f, 0.0f, 0.0f}, {2, 2}));
+    CHECK(partly.to_vector() == std::vector<float>{1.0f, 0.0f, 0.5f, 0.5f});
+    GradientTape tape;
+    tape.watch(rows);
+    const Tensor masked_grad =
+        tape.gradient(softmax(rows, std::nullopt, Tensor({1, 0}, {1, 2})) * Tensor({1, 2, 3, 4}, {2, 2}), rows);
+    CHECK(masked_grad.at({0, 1}) == 0.0f);
+    CHECK(masked_grad.at({1, 1}) == 0.0f);
     const Tensor mask({1, 1, 0, 1, 0, 1, 1, 1}, {2, 4});
     testing::check_gradients("Softmax",
                              [&softmax, &mask](const std::vector<Tensor>& in) { return softmax(in[0], {}, mask); },

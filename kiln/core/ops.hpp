@@ -11,3 +11,4 @@
 #include "kiln/core/ops/reduce.hpp"
 #include "kiln/core/ops/shape_ops.hpp"
 #include "kiln/core/ops/softmax.hpp"
+#include "kiln/core/ops/special.hpp"

@@ -4,8 +4,12 @@
 #include <mutex>
 
 #include "kiln/core/errors.hpp"
+#include "kiln/layers/activations.hpp"
 #include "kiln/layers/batch_normalization.hpp"
+#include "kiln/layers/conv2d.hpp"
+#include "kiln/layers/dense.hpp"
 #include "kiln/layers/dropout.hpp"
+#include "kiln/layers/input_layer.hpp"
 #include "kiln/layers/masking.hpp"
 #include "kiln/layers/merging.hpp"
 #include "kiln/layers/pooling.hpp"
@@ -22,17 +26,24 @@ LayerFactory factory_of() {
 struct Registry {
     std::mutex mutex;
     std::map<std::string, LayerFactory> factories{
+        {"Activation", factory_of<layers::ActivationLayer>()},
         {"BatchNormalization", factory_of<layers::BatchNormalizationLayer>()},
         {"Add", factory_of<layers::AddLayer>()},
         {"AveragePooling2D", factory_of<layers::AveragePooling2DLayer>()},
         {"Concatenate", factory_of<layers::ConcatenateLayer>()},
+        {"Conv2D", factory_of<layers::Conv2DLayer>()},
+        {"Dense", factory_of<layers::DenseLayer>()},
         {"Dropout", factory_of<layers::DropoutLayer>()},
         {"Flatten", factory_of<layers::FlattenLayer>()},
         {"GlobalAveragePooling2D", factory_of<layers::GlobalAveragePooling2DLayer>()},
         {"GlobalMaxPooling2D", factory_of<layers::GlobalMaxPooling2DLayer>()},
+        {"InputLayer", factory_of<layers::InputLayerLayer>()},
+        {"LeakyReLU", factory_of<layers::LeakyReLULayer>()},
         {"Masking", factory_of<layers::MaskingLayer>()},
         {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
+        {"ReLU", factory_of<layers::ReLULayer>()},
         {"Reshape", factory_of<layers::ReshapeLayer>()},
+        {"Softmax", factory_of<layers::SoftmaxLayer>()},
         {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
 };

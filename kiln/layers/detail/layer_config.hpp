@@ -1,0 +1,69 @@
+// Internal: config and option handling shared by layers. The kernel/bias family (activation, use_bias, kernel and
+// bias initializers, regularizers and constraints) is identical in Dense and Conv2D, so its defaults, validation,
+// get_config and from_config live here once; the helpers read the options' members by their Keras names.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kiln/core/errors.hpp"
+#include "kiln/layers/activations.hpp"
+#include "kiln/layers/config_reader.hpp"
+#include "kiln/layers/constraints.hpp"
+#include "kiln/layers/initializers.hpp"
+#include "kiln/layers/regularizers.hpp"
+
+namespace kiln::layers::detail {
+
+// Reads `key`, which kiln supports only at its Keras default: absent, null or equal to `fallback` passes;
+// any other value raises NotImplementedError naming the key.
+void read_unsupported(ConfigReader& r, const std::string& key, const nlohmann::json& fallback = nullptr);
+
+// The Keras 3 dict of an optional regularizer or constraint; null when absent.
+nlohmann::json optional_config(const RegularizerPtr& regularizer);
+nlohmann::json optional_config(const ConstraintPtr& constraint);
+
+// Fills the default initializers (glorot_uniform kernel, zeros bias), stores the activation under its Keras
+// name and refuses an activity_regularizer (NotImplementedError); `who` names the layer in errors.
+template <class Options>
+void prepare_kernel_bias_options(Options& o, const std::string& who) {
+    if (!o.kernel_initializer) o.kernel_initializer = initializers::get("glorot_uniform");
+    if (!o.bias_initializer) o.bias_initializer = initializers::get("zeros");
+    o.activation = activations::canonical_name(o.activation, who);
+    if (o.activity_regularizer)
+        throw NotImplementedError(cat(who, ": activity_regularizer is not supported by kiln (yet)"));
+}
+
+// Writes activation, use_bias, the initializers, regularizers and constraints in Keras 3 order. With
+// `activity_regularizer_key` (Keras 3 convolutions always write it) "activity_regularizer": null goes between
+// the regularizers and the constraints.
+template <class Options>
+void write_kernel_bias_config(nlohmann::json& config, const Options& o, bool activity_regularizer_key) {
+    config["activation"] = o.activation;
+    config["use_bias"] = o.use_bias;
+    config["kernel_initializer"] = initializers::serialize(*o.kernel_initializer);
+    config["bias_initializer"] = initializers::serialize(*o.bias_initializer);
+    config["kernel_regularizer"] = optional_config(o.kernel_regularizer);
+    config["bias_regularizer"] = optional_config(o.bias_regularizer);
+    if (activity_regularizer_key) config["activity_regularizer"] = nullptr;
+    config["kernel_constraint"] = optional_config(o.kernel_constraint);
+    config["bias_constraint"] = optional_config(o.bias_constraint);
+}
+
+// Reads the keys write_kernel_bias_config writes, plus the LoRA keys Keras 3 writes when LoRA is enabled
+// (only their null defaults are accepted, as is a null activity_regularizer).
+template <class Options>
+void read_kernel_bias_config(ConfigReader& r, Options& o) {
+    o.activation = r.string("activation", o.activation);
+    o.use_bias = r.boolean("use_bias", o.use_bias);
+    o.kernel_initializer = r.initializer("kernel_initializer", "glorot_uniform");
+    o.bias_initializer = r.initializer("bias_initializer", "zeros");
+    o.kernel_regularizer = r.regularizer("kernel_regularizer");
+    o.bias_regularizer = r.regularizer("bias_regularizer");
+    o.kernel_constraint = r.constraint("kernel_constraint");
+    o.bias_constraint = r.constraint("bias_constraint");
+    for (const char* key : {"activity_regularizer", "lora_rank", "lora_alpha"}) read_unsupported(r, key);
+}
+
+}  // namespace kiln::layers::detail

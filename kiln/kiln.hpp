@@ -11,6 +11,7 @@
 #include "kiln/core/variable.hpp"
 #include "kiln/layers/batch_normalization.hpp"
 #include "kiln/layers/constraints.hpp"
+#include "kiln/layers/datasets/datasets.hpp"
 #include "kiln/layers/initializers.hpp"
 #include "kiln/layers/layer.hpp"
 #include "kiln/layers/regularizers.hpp"

@@ -1,0 +1,4 @@
+// kiln::datasets: toy generators.
+#pragma once
+
+#include "kiln/layers/datasets/toy.hpp"

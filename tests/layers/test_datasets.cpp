@@ -1,5 +1,5 @@
-// Toy dataset generators (geometry by formula, class balance, seeding, validation). Expected values come from the
-// definitions written out in each test, not from kiln's output.
+// Toy dataset generators (geometry by formula, class balance, seeding, validation), train_test_split and
+// Standardizer. Expected values come from the definitions written out in each test, not from kiln's output.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -236,4 +236,91 @@ TEST_CASE("datasets: generators reject invalid arguments, naming the function an
     CHECK_THROWS_WITH_AS(make_blobs(10, Tensor::zeros({0, 2})), doctest::Contains("got [0,2]"), ValueError);
     CHECK_THROWS_WITH_AS(make_xor(0), "make_xor: n must be >= 1, got 0", ValueError);
     CHECK_THROWS_WITH_AS(make_xor(4, INFINITY), "make_xor: noise must be finite and >= 0, got inf", ValueError);
+}
+
+TEST_CASE("datasets: train_test_split keeps every row exactly once and is reproducible") {
+    // Row i is x [2i, 2i + 1], y i: a row can be traced through the split by its label.
+    const Dataset data{Tensor::arange(20).reshape({10, 2}), Tensor::arange(10)};
+    const TrainTest a = train_test_split(data, 0.3, 5);
+    REQUIRE(a.train.x.shape() == Shape{7, 2});
+    REQUIRE(a.train.y.shape() == Shape{7});
+    REQUIRE(a.test.x.shape() == Shape{3, 2});
+    REQUIRE(a.test.y.shape() == Shape{3});
+    std::vector<int64_t> seen;
+    for (const Dataset* part : {&a.train, &a.test}) {
+        for (int64_t i = 0; i < part->y.dim(0); ++i) {
+            const float label = part->y.at({i});
+            CHECK(part->x.at({i, 0}) == 2 * label);
+            CHECK(part->x.at({i, 1}) == 2 * label + 1);
+            seen.push_back(static_cast<int64_t>(label));
+        }
+    }
+    std::vector<int64_t> sorted = seen;
+    std::sort(sorted.begin(), sorted.end());
+    CHECK(sorted == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK_FALSE(std::is_sorted(seen.begin(), seen.end()));
+
+    const TrainTest again = train_test_split(data, 0.3, 5);
+    CHECK(array_equal(again.train.x, a.train.x));
+    CHECK(array_equal(again.test.y, a.test.y));
+    CHECK_FALSE(array_equal(train_test_split(data, 0.3, 6).train.y, a.train.y));
+    CHECK_FALSE(a.train.x.shares_storage_with(data.x));
+
+    // The test part has ceil(fraction * N) rows: 2.5 rounds up to 3.
+    CHECK(train_test_split(data, 0.25, 1).test.y.size() == 3);
+    // Without shuffling the test rows are the last ones, in order.
+    const TrainTest ordered = train_test_split(data, 0.2, std::nullopt, false);
+    CHECK(array_equal(ordered.train.y, Tensor::arange(8)));
+    CHECK(array_equal(ordered.test.y, Tensor{8, 9}));
+    CHECK(array_equal(ordered.test.x, Tensor({16, 17, 18, 19}, {2, 2})));
+}
+
+TEST_CASE("datasets: train_test_split rejects bad fractions and mismatched data") {
+    const Dataset data{Tensor::zeros({4, 2}), Tensor::zeros({4})};
+    CHECK_THROWS_WITH_AS(train_test_split(data, 0.0), "train_test_split: test_fraction must be in (0, 1), got 0",
+                         ValueError);
+    CHECK_THROWS_WITH_AS(train_test_split(data, 1.0), "train_test_split: test_fraction must be in (0, 1), got 1",
+                         ValueError);
+    CHECK_THROWS_WITH_AS(train_test_split({Tensor::zeros({1, 2}), Tensor::zeros({1})}, 0.5),
+                         "train_test_split: test_fraction 0.5 of 1 rows leaves no training rows", ValueError);
+    CHECK_THROWS_WITH_AS(train_test_split({Tensor::zeros({4, 2}), Tensor::zeros({3})}, 0.5),
+                         "train_test_split: x and y need the same size along axis 0, got x [4,2] and y [3]",
+                         ShapeError);
+}
+
+TEST_CASE("datasets: Standardizer by hand, with a constant feature") {
+    // Feature 0: 1, 3, 5 has mean 3 and population variance (4 + 0 + 4) / 3; feature 1 is constant (std -> 1).
+    const Tensor x({1, 10, 3, 10, 5, 10}, {3, 2});
+    Standardizer s;
+    const Tensor z = s.fit_transform(x);
+    const float sd = std::sqrt(8.0f / 3.0f);
+    CHECK(allclose(s.mean, Tensor{3, 10}));
+    CHECK(allclose(s.stddev, Tensor{sd, 1}));
+    CHECK(allclose(z, Tensor({-2 / sd, 0, 0, 0, 2 / sd, 0}, {3, 2})));
+    // New data uses the fitted statistics.
+    CHECK(allclose(s.transform(Tensor({3 + sd, 11}, {1, 2})), Tensor({1, 1}, {1, 2})));
+    CHECK_THROWS_WITH_AS(s.transform(Tensor::zeros({2, 3})),
+                         "Standardizer.transform: x needs rows of shape [2] as fitted, got [2,3]", ShapeError);
+    CHECK_THROWS_WITH_AS(Standardizer().transform(x), "Standardizer.transform: called before fit", StateError);
+    CHECK_THROWS_WITH_AS(Standardizer().fit(Tensor::zeros({0, 2})),
+                         "Standardizer.fit: x needs at least one row along axis 0, got [0,2]", ShapeError);
+}
+
+TEST_CASE("datasets: Standardizer gives every feature mean 0 and std 1 on the data it was fitted on") {
+    // Features of any shape after axis 0, with very different scales and offsets.
+    const Tensor x = add(mul(Tensor::random_normal({500, 2, 3}, 0, 1, 8),
+                             Tensor({1, 10, 100, 0.1f, 5, 2}, {2, 3})),
+                         Tensor({1000, -5, 0, 3, 7, 42}, {2, 3}));
+    Standardizer s;
+    const Tensor z = s.fit_transform(x);
+    REQUIRE(z.shape() == x.shape());
+    CHECK(s.mean.shape() == Shape{2, 3});
+    for (int64_t f = 0; f < 6; ++f) {
+        double m = 0, m2 = 0;
+        for (int64_t i = 0; i < 500; ++i) m += z.data()[i * 6 + f];
+        m /= 500;
+        for (int64_t i = 0; i < 500; ++i) m2 += (z.data()[i * 6 + f] - m) * (z.data()[i * 6 + f] - m);
+        CHECK(std::abs(m) < 1e-4);
+        CHECK(std::sqrt(m2 / 500) == doctest::Approx(1.0).epsilon(1e-4));
+    }
 }

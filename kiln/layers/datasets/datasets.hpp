@@ -1,4 +1,5 @@
-// kiln::datasets: toy generators.
+// kiln::datasets: toy generators, splitting and standardization.
 #pragma once
 
+#include "kiln/layers/datasets/split.hpp"
 #include "kiln/layers/datasets/toy.hpp"

@@ -1,5 +1,6 @@
-// kiln::datasets: toy generators, splitting and standardization.
+// kiln::datasets: toy generators, splitting and standardization, the IDX reader.
 #pragma once
 
+#include "kiln/layers/datasets/idx.hpp"
 #include "kiln/layers/datasets/split.hpp"
 #include "kiln/layers/datasets/toy.hpp"

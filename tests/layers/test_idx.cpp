@@ -1,15 +1,21 @@
 // read_idx: small IDX files written here byte by byte (plain, and gzip'd with zlib), read back, and every kind of
-// broken file (bad magic, type codes, truncated header or data, truncated or corrupt gzip, missing file).
+// broken file (bad magic, type codes, truncated header or data, truncated or corrupt gzip, missing file). Then
+// load_fashion_mnist on the files of Debian's dataset-fashion-mnist, checked against the raw bytes read here with
+// zlib alone; the package is required (scripts/setup.sh installs it), so its absence fails rather than skips.
 #include <doctest/doctest.h>
 
 #define ZLIB_CONST
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -193,3 +199,95 @@ TEST_CASE("datasets: read_idx reports truncated and corrupt gzip files") {
                          ValueError);
 }
 
+namespace {
+
+const std::string kFashionDir = "/usr/share/datasets/fashion-mnist";
+
+// The first `n` inflated bytes of the gzip file `path`, read with zlib alone (independently of read_idx).
+Bytes gunzip_prefix(const std::string& path, size_t n) {
+    gzFile file = gzopen(path.c_str(), "rb");
+    REQUIRE_MESSAGE(file != nullptr, "cannot open " << path);
+    Bytes out(n);
+    const int got = gzread(file, out.data(), static_cast<unsigned>(n));
+    gzclose(file);
+    REQUIRE(got == static_cast<int>(n));
+    return out;
+}
+
+// Sum of the pixels of image `image` (28x28, flattened) over rows [r0, r1) and columns [c0, c1).
+double pixel_sum(const float* image, int r0, int r1, int c0, int c1) {
+    double sum = 0;
+    for (int r = r0; r < r1; ++r) {
+        for (int c = c0; c < c1; ++c) sum += image[r * 28 + c];
+    }
+    return sum;
+}
+
+}  // namespace
+
+TEST_CASE("datasets: load_fashion_mnist matches the package's files byte for byte") {
+    for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                             "t10k-labels-idx1-ubyte.gz"}) {
+        REQUIRE_MESSAGE(std::filesystem::exists(kFashionDir + "/" + name),
+                        kFashionDir << "/" << name << " is missing: apt-get install dataset-fashion-mnist "
+                                    << "(scripts/setup.sh installs it)");
+    }
+    const FashionMnist data = load_fashion_mnist();
+    REQUIRE(data.x_train.shape() == Shape{60000, 28, 28, 1});
+    REQUIRE(data.y_train.shape() == Shape{60000});
+    REQUIRE(data.x_test.shape() == Shape{10000, 28, 28, 1});
+    REQUIRE(data.y_test.shape() == Shape{10000});
+
+    // Pixels are bytes / 255: in [0, 1], both ends reached.
+    for (const Tensor* x : {&data.x_train, &data.x_test}) {
+        const float* v = x->data();
+        const auto [lo, hi] = std::minmax_element(v, v + x->size());
+        CHECK(*lo == 0.0f);
+        CHECK(*hi == 1.0f);
+    }
+    // Fashion-MNIST is balanced: 6000 training and 1000 test images per class, labels 0..9.
+    for (const auto& [y, per_class] : {std::pair{&data.y_train, 6000}, std::pair{&data.y_test, 1000}}) {
+        std::vector<int64_t> counts(10);
+        for (int64_t label : y->to_labels()) {
+            REQUIRE((label >= 0 && label <= 9));
+            ++counts[static_cast<size_t>(label)];
+        }
+        CHECK(counts == std::vector<int64_t>(10, per_class));
+    }
+
+    // The first image and labels of each part against the raw bytes: IDX header, then pixels row by row, each
+    // pixel the byte / 255, and sums over the whole image, rows, a column and a block.
+    for (const auto& [part, x, y] : {std::tuple{"train", &data.x_train, &data.y_train},
+                                     std::tuple{"t10k", &data.x_test, &data.y_test}}) {
+        CAPTURE(part);
+        const Bytes images = gunzip_prefix(kFashionDir + "/" + part + "-images-idx3-ubyte.gz", 16 + 28 * 28);
+        CHECK(Bytes(images.begin(), images.begin() + 4) == Bytes{0, 0, 0x08, 3});
+        std::vector<float> raw(images.begin() + 16, images.end());
+        const float* loaded = x->data();
+        for (size_t i = 0; i < raw.size(); ++i) CHECK(loaded[i] == raw[i] / 255.0f);
+        CHECK(pixel_sum(loaded, 0, 28, 0, 28) * 255 ==
+              doctest::Approx(std::accumulate(raw.begin(), raw.end(), 0.0)).epsilon(1e-6));
+        CHECK(pixel_sum(loaded, 0, 1, 0, 28) * 255 == doctest::Approx(pixel_sum(raw.data(), 0, 1, 0, 28)));
+        CHECK(pixel_sum(loaded, 14, 15, 0, 28) * 255 == doctest::Approx(pixel_sum(raw.data(), 14, 15, 0, 28)));
+        CHECK(pixel_sum(loaded, 0, 28, 14, 15) * 255 == doctest::Approx(pixel_sum(raw.data(), 0, 28, 14, 15)));
+        CHECK(pixel_sum(loaded, 10, 20, 5, 12) * 255 == doctest::Approx(pixel_sum(raw.data(), 10, 20, 5, 12)));
+        const Bytes labels = gunzip_prefix(kFashionDir + "/" + part + "-labels-idx1-ubyte.gz", 8 + 20);
+        CHECK(Bytes(labels.begin(), labels.begin() + 4) == Bytes{0, 0, 0x08, 1});
+        for (int64_t i = 0; i < 20; ++i) CHECK(y->at({i}) == labels[8 + static_cast<size_t>(i)]);
+    }
+}
+
+TEST_CASE("datasets: load_fashion_mnist names a missing file and the package that provides it") {
+    const TempDir dir;
+    const std::string empty = dir.write("placeholder", {});
+    const std::string folder = std::filesystem::path(empty).parent_path().string();
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(folder),
+                         ("load_fashion_mnist: missing file " + folder +
+                          "/train-images-idx3-ubyte.gz; `apt-get install dataset-fashion-mnist` provides it")
+                             .c_str(),
+                         Error);
+    CHECK(class_names().size() == 10);
+    CHECK(class_names().front() == "T-shirt/top");
+    CHECK(class_names()[7] == "Sneaker");
+    CHECK(class_names().back() == "Ankle boot");
+}

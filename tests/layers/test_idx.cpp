@@ -286,6 +286,12 @@ TEST_CASE("datasets: load_fashion_mnist names a missing file and the package tha
                           "/train-images-idx3-ubyte.gz; `apt-get install dataset-fashion-mnist` provides it")
                              .c_str(),
                          Error);
+    // Every file is looked for before any is read: empty training files are not read when a test file is missing.
+    dir.write("train-images-idx3-ubyte.gz", {});
+    dir.write("train-labels-idx1-ubyte.gz", {});
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(folder), doctest::Contains(("missing file " + folder +
+                                                                        "/t10k-images-idx3-ubyte.gz").c_str()),
+                         Error);
     CHECK(class_names().size() == 10);
     CHECK(class_names().front() == "T-shirt/top");
     CHECK(class_names()[7] == "Sneaker");

@@ -5,6 +5,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/layers/datasets/idx.hpp"
+#include "kiln/layers/datasets/toy.hpp"
 
 namespace kiln::datasets {
 
@@ -23,10 +24,8 @@ std::string existing_file(const std::string& dir, const char* name) {
     return path.string();
 }
 
-// Reads one part's images file into x [N, 28, 28, 1] scaled to [0, 1] and its labels file into y [N].
-void load_part(const std::string& dir, const char* images_name, const char* labels_name, Tensor& x, Tensor& y) {
-    const std::string images_path = existing_file(dir, images_name);
-    const std::string labels_path = existing_file(dir, labels_name);
+// One part: the images file as x [N, 28, 28, 1] scaled to [0, 1] and the labels file as y [N].
+Dataset load_part(const std::string& images_path, const std::string& labels_path) {
     const Tensor images = read_idx(images_path);
     if (images.rank() != 3 || images.dim(1) != kSide || images.dim(2) != kSide) {
         throw ValueError(cat("load_fashion_mnist: ", images_path, " holds shape ", images.shape().str(),
@@ -43,18 +42,22 @@ void load_part(const std::string& dir, const char* images_name, const char* labe
                                  " is not in 0..9"));
         }
     }
-    x = images.reshape({images.dim(0), kSide, kSide, 1});
+    Tensor x = images.reshape({images.dim(0), kSide, kSide, 1});
     for (float& v : std::span(x.data(), static_cast<size_t>(x.size()))) v /= 255.0f;
-    y = labels;
+    return {x, labels};
 }
 
 }  // namespace
 
 FashionMnist load_fashion_mnist(const std::string& dir) {
-    FashionMnist data;
-    load_part(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", data.x_train, data.y_train);
-    load_part(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", data.x_test, data.y_test);
-    return data;
+    // Every file is looked for before any is read, so that a missing one is reported at once.
+    const std::string train_images = existing_file(dir, "train-images-idx3-ubyte.gz");
+    const std::string train_labels = existing_file(dir, "train-labels-idx1-ubyte.gz");
+    const std::string test_images = existing_file(dir, "t10k-images-idx3-ubyte.gz");
+    const std::string test_labels = existing_file(dir, "t10k-labels-idx1-ubyte.gz");
+    auto [x_train, y_train] = load_part(train_images, train_labels);
+    auto [x_test, y_test] = load_part(test_images, test_labels);
+    return {x_train, y_train, x_test, y_test};
 }
 
 const std::vector<std::string>& class_names() {

@@ -137,7 +137,7 @@ TEST_CASE("datasets: make_blobs points gather around the given centers with the 
     CHECK(make_blobs(5, Tensor({1, 2, 3}, {1, 3}), 0.1, 1).x.shape() == Shape{5, 3});
 }
 
-TEST_CASE("datasets: make_blobs with a count draws 2-D centers in [-10, 10)") {
+TEST_CASE("datasets: make_blobs with a count draws 2-D centers in the box from -10 to 10") {
     const Dataset d = make_blobs(31, 3, 0.0, 2);
     REQUIRE(d.x.shape() == Shape{31, 2});
     CHECK(label_counts(d.y) == std::map<int64_t, int64_t>{{0, 11}, {1, 10}, {2, 10}});

@@ -3,6 +3,8 @@ include(GNUInstallDirs)
 
 find_package(TBB REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
+# zlib inflates the gzip'd IDX files of the datasets (Debian's dataset-fashion-mnist ships them gzip'd).
+find_package(ZLIB REQUIRED)
 
 # Debian's libopenblas-dev ships a CMake config that sets variables but no target: wrap it in one.
 find_package(OpenBLAS CONFIG REQUIRED)

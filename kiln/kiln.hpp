@@ -13,6 +13,7 @@
 #include "kiln/layers/batch_normalization.hpp"
 #include "kiln/layers/constraints.hpp"
 #include "kiln/layers/conv2d.hpp"
+#include "kiln/layers/datasets/datasets.hpp"
 #include "kiln/layers/dense.hpp"
 #include "kiln/layers/dropout.hpp"
 #include "kiln/layers/initializers.hpp"

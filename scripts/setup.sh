@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config ccache
-  libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev
+  libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev zlib1g-dev
+  dataset-fashion-mnist
 )
 
 missing=()

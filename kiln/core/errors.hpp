@@ -33,6 +33,12 @@ public:
     using Error::Error;
 };
 
+// A file that cannot be opened, read or written (missing, truncated, not what it claims to be).
+class IOError : public Error {
+public:
+    using Error::Error;
+};
+
 // A documented combination that kiln does not support (yet); never a silent fallback.
 class NotImplementedError : public Error {
 public:

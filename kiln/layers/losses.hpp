@@ -136,6 +136,13 @@ private:
     CrossentropyOptions options_;
 };
 
+// Arguments of SparseCategoricalCrossentropy in one aggregate: SparseCategoricalCrossentropy({.from_logits = true}).
+struct SparseCategoricalCrossentropyOptions {
+    bool from_logits = false;
+    std::optional<int64_t> ignore_class{};
+    LossOptions loss{};
+};
+
 // -log q[label] with integer labels y_true of y_pred's shape without the last (class) axis (a trailing size-1
 // axis is dropped), and q the log_softmax of the logits or of the logs of the probabilities clipped to
 // [eps, 1 - eps]. Labels must be whole numbers in [0, classes) (ValueError otherwise, checked before computing),
@@ -144,6 +151,8 @@ class SparseCategoricalCrossentropy : public Loss {
 public:
     explicit SparseCategoricalCrossentropy(bool from_logits = false, std::optional<int64_t> ignore_class = std::nullopt,
                                            LossOptions options = {});
+    explicit SparseCategoricalCrossentropy(const SparseCategoricalCrossentropyOptions& options)
+        : SparseCategoricalCrossentropy(options.from_logits, options.ignore_class, options.loss) {}
     Tensor call(const Tensor& y_true, const Tensor& y_pred) const override;
     std::string class_name() const override { return "SparseCategoricalCrossentropy"; }
     nlohmann::json get_config() const override;

@@ -54,6 +54,8 @@ class Optimizer {
 public:
     virtual ~Optimizer() = default;
     Optimizer(const Optimizer&) = delete;
+    // Movable, so that a temporary such as optim::Adam({...}) can be handed to compile().
+    Optimizer(Optimizer&&) = default;
     Optimizer& operator=(const Optimizer&) = delete;
 
     // The Keras 3 class name, e.g. "Adam".

@@ -1,0 +1,103 @@
+#include "kiln/models/functional.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "kiln/core/errors.hpp"
+
+namespace kiln {
+
+FunctionalLayer::FunctionalLayer(std::vector<SymbolicTensor> inputs, SymbolicTensor output,
+                                 const LayerOptions& options)
+    : ModelLayer(options, "functional"), inputs_(std::move(inputs)), output_(std::move(output)) {
+    if (inputs_.empty()) throw ValueError(cat(describe(), ": a functional model needs at least one input"));
+    if (!output_.defined()) throw ValueError(cat(describe(), ": the output is undefined"));
+    std::unordered_set<const Node*> input_nodes;
+    for (const SymbolicTensor& in : inputs_) {
+        if (!in.defined() || !in.node()->inputs.empty())
+            throw ValueError(cat(describe(), ": model inputs must come from layers::Input"));
+        input_nodes.insert(in.node().get());
+    }
+
+    // Depth-first from the output; post-order is a topological order. Inputs first, in the order given.
+    std::unordered_set<const Node*> visited;
+    for (const SymbolicTensor& in : inputs_) {
+        nodes_.push_back(in.node());
+        visited.insert(in.node().get());
+    }
+    std::function<void(const std::shared_ptr<const Node>&)> visit = [&](const std::shared_ptr<const Node>& node) {
+        if (visited.count(node.get())) return;
+        visited.insert(node.get());
+        if (node->inputs.empty())
+            throw ValueError(cat(describe(), ": graph disconnected: the output depends on input '",
+                                 node->layer->name(), "', which is not one of the model's inputs"));
+        for (const SymbolicTensor& t : node->inputs) visit(t.node());
+        nodes_.push_back(node);
+    };
+    visit(output_.node());
+
+    for (const auto& node : nodes_)
+        if (std::find(layers().begin(), layers().end(), node->layer) == layers().end()) add_layer(node->layer);
+    build_multi([this] {
+        std::vector<Shape> shapes;
+        for (const SymbolicTensor& in : inputs_) shapes.push_back(in.shape());
+        return shapes;
+    }());
+}
+
+Tensor FunctionalLayer::call(const Tensor& input, const CallContext& ctx) { return run_graph({input}, ctx.mask); }
+
+Tensor FunctionalLayer::call_multi(const std::vector<Tensor>& inputs, const CallContext&) {
+    return run_graph(inputs, Tensor());
+}
+
+Tensor FunctionalLayer::run_graph(const std::vector<Tensor>& inputs, const Tensor& mask) {
+    if (inputs.size() != inputs_.size())
+        throw ValueError(cat(describe(), ": expects ", inputs_.size(), " inputs, got ", inputs.size()));
+    std::unordered_map<const Node*, Tensor> values;
+    std::unordered_map<const Node*, Tensor> masks;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const Shape& expected = inputs_[i].shape();
+        const Shape& got = inputs[i].shape();
+        bool fits = expected.rank() == got.rank();
+        for (int64_t d = 1; fits && d < got.rank(); ++d) fits = expected[d] < 0 || expected[d] == got[d];
+        if (!fits)
+            throw ShapeError(cat(describe(), ": input ", i, " should have shape ", expected, " (-1: any size), got ",
+                                 got));
+        const Node* node = inputs_[i].node().get();
+        values[node] = (*node->layer)(inputs[i]);
+        if (inputs.size() == 1) masks[node] = mask;
+    }
+    for (const auto& node : nodes_) {
+        if (node->inputs.empty()) continue;
+        std::vector<Tensor> args;
+        for (const SymbolicTensor& t : node->inputs) args.push_back(values.at(t.node().get()));
+        if (node->multi_input) {
+            values[node.get()] = (*node->layer)(args, node->training);
+        } else {
+            const Tensor& in_mask = masks[node->inputs[0].node().get()];
+            values[node.get()] = (*node->layer)(args[0], node->training, in_mask);
+            masks[node.get()] = node->layer->compute_mask(args[0], in_mask);
+        }
+    }
+    return values.at(output_.node().get());
+}
+
+std::vector<SummaryRow> FunctionalLayer::summary_rows() const {
+    std::vector<SummaryRow> rows;
+    for (const LayerPtr& layer : layers()) {
+        SummaryRow row{layer, {}, false, {}};
+        for (const auto& node : nodes_) {
+            if (node->layer != layer) continue;
+            row.output_shape = node->output_shape;
+            row.shape_known = true;
+            for (const SymbolicTensor& t : node->inputs) row.connected_to.push_back(t.node()->layer->name());
+        }
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+}  // namespace kiln

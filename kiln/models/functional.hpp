@@ -1,0 +1,37 @@
+// FunctionalLayer: a model built from a graph of layer calls on symbolic tensors (Input -> ... -> output).
+// Runs the graph's nodes in topological order; a node's explicit training argument wins over the model's,
+// layers may be shared by several nodes, and masks flow along single-input edges. Several inputs are
+// supported; one output.
+#pragma once
+
+#include "kiln/layers/symbolic.hpp"
+#include "kiln/models/model_layer.hpp"
+
+namespace kiln {
+
+class FunctionalLayer : public ModelLayer {
+public:
+    FunctionalLayer(std::vector<SymbolicTensor> inputs, SymbolicTensor output, const LayerOptions& options = {});
+
+    std::string class_name() const override { return "Functional"; }
+    const std::vector<SymbolicTensor>& inputs() const { return inputs_; }
+    const SymbolicTensor& output() const { return output_; }
+    // Every node of the graph in topological order, input nodes first.
+    const std::vector<std::shared_ptr<const Node>>& nodes() const { return nodes_; }
+
+    std::vector<SummaryRow> summary_rows() const override;
+    std::optional<Shape> known_input_shape() const override { return inputs_[0].shape(); }
+
+protected:
+    Tensor call(const Tensor& input, const CallContext& ctx) override;
+    Tensor call_multi(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
+
+private:
+    Tensor run_graph(const std::vector<Tensor>& inputs, const Tensor& mask);
+
+    std::vector<SymbolicTensor> inputs_;
+    SymbolicTensor output_;
+    std::vector<std::shared_ptr<const Node>> nodes_;
+};
+
+}  // namespace kiln

@@ -1,0 +1,42 @@
+// SequentialLayer: a plain stack of layers, each feeding the next, with masks passed along (a Masking layer's
+// mask reaches a BatchNormalization below it). Built from an Input at construction, or on the first call.
+#pragma once
+
+#include <optional>
+
+#include "kiln/layers/symbolic.hpp"
+#include "kiln/models/model_layer.hpp"
+
+namespace kiln {
+
+class SequentialLayer : public ModelLayer {
+public:
+    explicit SequentialLayer(const LayerOptions& options = {});
+
+    std::string class_name() const override { return "Sequential"; }
+    // Appends a layer; builds it at once when the input shape is known.
+    void add(LayerPtr layer);
+    // An Input: sets the input shape (only as the first item) and builds the layers.
+    void add(const SymbolicTensor& input);
+    // Removes the last layer.
+    void pop();
+    // The InputLayer given through Input, if any (not part of layers(), as in Keras).
+    const LayerPtr& input_layer() const { return input_layer_; }
+
+    std::vector<SummaryRow> summary_rows() const override;
+    std::optional<Shape> known_input_shape() const override { return input_shape_; }
+    Tensor compute_mask(const Tensor& input, const Tensor& mask) const override;
+
+protected:
+    void build_impl(const Shape& input_shape) override;
+    Tensor call(const Tensor& input, const CallContext& ctx) override;
+
+private:
+    // Runs one example of the known input shape through the layers (building them), unrecorded.
+    std::vector<Shape> trace_shapes() const;
+
+    LayerPtr input_layer_;
+    std::optional<Shape> input_shape_;
+};
+
+}  // namespace kiln

@@ -176,3 +176,43 @@ TEST_CASE("batch_norm op: errors name the op and the shapes") {
     CHECK_THROWS_AS(batch_norm_inference(x, Tensor(), Tensor{1.0f, 1.0f, 1.0f}, Tensor(), Tensor(), l, 1e-3),
                     ValueError);
 }
+
+namespace {
+
+// Batch normalization composed of primitive kiln ops: the reference path that checks the fused kernels.
+Tensor composed_batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const std::vector<int64_t>& axes,
+                           const Shape& param_shape, double eps) {
+    const Tensor mu = mean(x, axes, true);
+    const Tensor var = mean(square(x - mu), axes, true);
+    return (x - mu) * rsqrt(var + static_cast<float>(eps)) * gamma.reshape(param_shape) + beta.reshape(param_shape);
+}
+
+void check_against_composed(const Tensor& x, const BatchNormLayout& l, const std::vector<int64_t>& axes,
+                            const Shape& param_shape) {
+    const Tensor gamma = Tensor::random_uniform({l.channels}, 0.5f, 1.5f, 31);
+    const Tensor beta = Tensor::random_uniform({l.channels}, -0.5f, 0.5f, 32);
+    const Tensor dy = Tensor::random_normal(x.shape(), 0.0f, 1.0f, 33);
+    auto run = [&](bool fused) {
+        GradientTape tape;
+        tape.watch(x);
+        tape.watch(gamma);
+        tape.watch(beta);
+        Tensor y = fused ? batch_norm_training(x, gamma, beta, batch_moments(x, l), l, {.epsilon = 1e-3})
+                         : composed_batch_norm(x, gamma, beta, axes, param_shape, 1e-3);
+        std::vector<Tensor> out = tape.gradient(sum(y * dy), std::vector<Tensor>{x, gamma, beta});
+        out.insert(out.begin(), y);
+        return out;
+    };
+    const std::vector<Tensor> fused = run(true), composed = run(false);
+    const char* what[] = {"y", "dx", "dgamma", "dbeta"};
+    for (size_t i = 0; i < 4; ++i) CHECK_MESSAGE(allclose(fused[i], composed[i], 1e-4f, 1e-4f), what[i]);
+}
+
+}  // namespace
+
+TEST_CASE("batch_norm op: the fused kernels agree with batch norm composed of primitive ops") {
+    check_against_composed(Tensor::random_normal({4, 3, 3, 5}, 1.0f, 2.0f, 41), {.outer = 36, .channels = 5, .inner = 1},
+                           {0, 1, 2}, {1, 1, 1, 5});
+    check_against_composed(Tensor::random_normal({4, 5, 3, 3}, -1.0f, 0.5f, 42), {.outer = 4, .channels = 5, .inner = 9},
+                           {0, 2, 3}, {1, 5, 1, 1});
+}

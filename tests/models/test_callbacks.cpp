@@ -220,8 +220,12 @@ TEST_CASE("callbacks: EarlyStopping min_delta: a change must exceed it to count"
         CHECK(drive_epochs(es, model, {1.0, 0.75, 0.0}) == 2);
     }
     SUBCASE("in max mode the value must rise by more than min_delta") {
-        // 1.25 - 0.25 > 1.0 is false; 1.5 - 0.25 > 1.0 is true.
+        // 1.25 - 0.25 > 1.0 is false: stop at epoch 1.
         EarlyStopping es({.monitor = "acc", .min_delta = 0.25, .patience = 1});
+        CHECK(drive_epochs(es, model, {1.0, 1.25, 2.0}, "acc") == 2);
+        CHECK(es.best() == 1.0);
+        // 1.5 - 0.25 > 1.0 is true; then 1.25 - 0.25 > 1.5 is false: stop at epoch 2.
+        model.set_stop_training(false);
         CHECK(drive_epochs(es, model, {1.0, 1.5, 1.25, 2.0}, "acc") == 3);
         CHECK(es.best() == 1.5);
     }

@@ -1,0 +1,33 @@
+// LearningRateScheduler: sets the optimizer's learning rate at each epoch from a schedule function, as
+// keras.callbacks.LearningRateScheduler.
+#pragma once
+
+#include <functional>
+
+#include "kiln/models/callbacks.hpp"
+
+namespace kiln {
+
+// The learning rate for `epoch` (0-based) given the current one.
+using EpochSchedule = std::function<double(int epoch, double learning_rate)>;
+
+struct LearningRateSchedulerOptions {
+    EpochSchedule schedule{};
+    int verbose = 0;  // 1: print the rate set at each epoch
+};
+
+// At each epoch begin, replaces the optimizer's learning rate by schedule(epoch, current rate). fit() logs the
+// rate in use as "learning_rate" at each epoch end.
+class LearningRateScheduler : public Callback {
+public:
+    // ValueError when the schedule is empty.
+    explicit LearningRateScheduler(LearningRateSchedulerOptions options);
+    explicit LearningRateScheduler(EpochSchedule schedule, int verbose = 0);
+
+    void on_epoch_begin(int epoch, const Logs& logs) override;
+
+private:
+    LearningRateSchedulerOptions o_;
+};
+
+}  // namespace kiln

@@ -302,13 +302,16 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, const FitOptions& o
         if (options.shuffle)
             for (int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
         reset_metrics(state);
+        int64_t steps_done = 0;
         for (int64_t s = 0; s < steps; ++s) {
             for (const auto& cb : callbacks) cb->on_train_batch_begin(s, {});
             const std::vector<int64_t> rows(order.begin() + s * options.batch_size,
                                             order.begin() + std::min(n, (s + 1) * options.batch_size));
             train_step(*layer_, state, take_rows(x, rows), take_rows(y, rows), sw.defined() ? take_rows(sw, rows) : Tensor());
+            ++steps_done;
             const Logs batch_logs = current_logs(state);
             for (const auto& cb : callbacks) cb->on_train_batch_end(s, batch_logs);
+            if (state.stop_training) break;  // e.g. TerminateOnNaN: no further batches, as Keras
             if (s + 1 < steps) bar.update(s + 1, as_values(batch_logs));
         }
         epoch_logs = current_logs(state);
@@ -319,7 +322,7 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, const FitOptions& o
         epoch_logs["learning_rate"] = state.optimizer->learning_rate();
         Logs shown = epoch_logs;
         shown.erase("learning_rate");
-        bar.update(steps, as_values(shown), true);
+        bar.update(steps_done, as_values(shown), true);
         for (const auto& cb : callbacks) cb->on_epoch_end(epoch, epoch_logs);
     }
     for (const auto& cb : callbacks) cb->on_train_end(epoch_logs);

@@ -109,6 +109,26 @@ TEST_CASE("model fit: validation_split holds out the last rows, before shuffling
     // (49 + 64 + 81) / 3 = 194 / 3.
     for (double loss : h["loss"]) CHECK(loss == doctest::Approx(13.0));
     for (double loss : h["val_loss"]) CHECK(loss == doctest::Approx(194.0 / 3.0));
+
+    // validation_data given explicitly replaces the split: rows x = 1, 2 give (1 + 4) / 2.
+    FitOptions given{.batch_size = 4, .epochs = 1, .verbose = 0};
+    given.validation_data = std::pair{column({1, 2}), column({0, 0})};
+    const History with_data = model.fit(x, y, given);
+    CHECK(with_data["loss"].at(0) == doctest::Approx(28.5));  // all ten rows train: 285 / 10
+    CHECK(with_data["val_loss"].at(0) == doctest::Approx(2.5));
+}
+
+TEST_CASE("model fit: a callback that sets stop_training ends fit after the current epoch") {
+    Sequential model = linear_model(1.0f, 0.0f);
+    model.compile({.optimizer = optim::SGD({.learning_rate = 0.01}), .loss = "mse"});
+    auto stopper = std::make_shared<LambdaCallback>(LambdaCallbackOptions{
+        .on_epoch_end = [model](int epoch, const Logs&) { model.set_stop_training(epoch == 1); },
+    });
+    const History h = model.fit(counting_column(4), column({1, 1, 1, 1}),
+                                {.batch_size = 2, .epochs = 10, .verbose = 0, .callbacks = {stopper}});
+    CHECK(h.epochs == std::vector<int>{0, 1});
+    // The next fit starts afresh.
+    CHECK(model.fit(counting_column(4), column({1, 1, 1, 1}), {.epochs = 3, .verbose = 0}).epochs.size() == 3);
 }
 
 TEST_CASE("model fit: shuffling is reproducible with a seed and differs between seeds") {

@@ -88,5 +88,6 @@ TEST_CASE("model errors: bad data or options raise before any step and leave the
     CHECK_THROWS_AS(model.evaluate(x, bad_label, {.verbose = 0}), ValueError);
     CHECK_THROWS_AS(model.evaluate(x, y, {.batch_size = -3, .verbose = 0}), ValueError);
     CHECK_THROWS_AS(model.predict(x, {.batch_size = 0}), ValueError);
+    CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros({0, 2})), doctest::Contains("the data is empty"), ValueError);
     CHECK(all_equal(model.get_weights(), before));
 }

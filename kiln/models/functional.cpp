@@ -19,6 +19,9 @@ FunctionalLayer::FunctionalLayer(std::vector<SymbolicTensor> inputs, SymbolicTen
         if (!in.defined() || !in.node()->inputs.empty())
             throw ValueError(cat(describe(), ": model inputs must come from layers::Input"));
         input_nodes.insert(in.node().get());
+        // An InputLayer is complete once its shape is known (as in Keras); build it now so that the model
+        // reports it as built before the first call (summary() shows "0", not "0 (unbuilt)").
+        in.node()->layer->build(in.shape());
     }
 
     // Depth-first from the output; post-order is a topological order. Inputs first, in the order given.

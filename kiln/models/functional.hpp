@@ -23,6 +23,9 @@ public:
     std::optional<Shape> known_input_shape() const override { return inputs_[0].shape(); }
 
 protected:
+    // Nothing to build: the graph's layers were built when it was traced. Overridden because the base version
+    // accepts a single input shape only.
+    void build_multi_impl(const std::vector<Shape>&) override {}
     Tensor call(const Tensor& input, const CallContext& ctx) override;
     Tensor call_multi(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
 

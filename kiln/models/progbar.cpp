@@ -29,6 +29,19 @@ std::string count_text(int64_t current, int64_t target) {
     return buf;
 }
 
+// Columns `s` takes on a terminal: ANSI escape sequences ("\x1b[...m") none, each UTF-8 code point one.
+size_t visible_width(const std::string& s) {
+    size_t width = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\x1b') {
+            while (i < s.size() && s[i] != 'm') ++i;
+        } else if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+            ++width;
+        }
+    }
+    return width;
+}
+
 }  // namespace
 
 bool stdout_is_terminal() { return isatty(fileno(stdout)) != 0; }
@@ -108,8 +121,9 @@ void Progbar::update(int64_t current, const std::vector<std::pair<std::string, d
     std::string line = count + " " + bar(current) + " " + time_text + " " + format_per_step(per_step) +
                        format_values(values);
     if (interactive_) {
-        // Redraw in place; pad with spaces when the new line is shorter than the last one.
-        const size_t width = line.size();
+        // Redraw in place; pad with spaces when the new line is shorter than the last one. Widths are what the
+        // terminal shows: the colour codes and the bytes of the multi-byte bar characters take no columns.
+        const size_t width = visible_width(line);
         if (width < last_width_) line += std::string(last_width_ - width, ' ');
         last_width_ = width;
         out_ << "\r" << line;

@@ -208,12 +208,7 @@ std::shared_ptr<SoftmaxLayer> SoftmaxLayer::from_config(const nlohmann::json& co
     ConfigReader r(config, "Softmax");
     Options o;
     r.read_base(o.name, o.trainable);
-    bool was_list = false;
-    const auto axis = r.int_list("axis", {-1}, &was_list);
-    if (was_list)
-        o.axis = axis;
-    else
-        o.axis = axis.at(0);
+    o.axis = r.int_or_list("axis", -1);
     r.finish();
     return std::make_shared<SoftmaxLayer>(o);
 }

@@ -314,10 +314,7 @@ nlohmann::json BatchNormalizationLayer::get_config() const {
     if (options_.adjustment)
         throw NotImplementedError(cat(describe(), ": get_config: the adjustment callable cannot be serialized"));
     nlohmann::json config = Layer::get_config();
-    if (std::holds_alternative<int64_t>(options_.axis))
-        config["axis"] = std::get<int64_t>(options_.axis);
-    else
-        config["axis"] = std::get<std::vector<int64_t>>(options_.axis);
+    std::visit([&config](const auto& axis) { config["axis"] = axis; }, options_.axis);
     config["momentum"] = options_.momentum;
     config["epsilon"] = options_.epsilon;
     config["center"] = options_.center;
@@ -348,12 +345,7 @@ std::shared_ptr<BatchNormalizationLayer> BatchNormalizationLayer::from_config(co
     ConfigReader r(config, "BatchNormalization");
     Options o;
     r.read_base(o.name, o.trainable);
-    bool axis_was_list = false;
-    const auto axis = r.int_list("axis", {-1}, &axis_was_list);
-    if (axis_was_list)
-        o.axis = axis;
-    else
-        o.axis = axis.at(0);
+    o.axis = r.int_or_list("axis", -1);
     o.momentum = r.number("momentum", o.momentum);
     o.epsilon = r.number("epsilon", o.epsilon);
     o.center = r.boolean("center", o.center);

@@ -88,6 +88,13 @@ std::vector<int64_t> ConfigReader::int_list(const std::string& key, const std::v
     return out;
 }
 
+std::variant<int64_t, std::vector<int64_t>> ConfigReader::int_or_list(const std::string& key, int64_t fallback) {
+    bool was_list = false;
+    std::vector<int64_t> values = int_list(key, {fallback}, &was_list);
+    if (was_list) return values;
+    return values.at(0);
+}
+
 InitializerPtr ConfigReader::initializer(const std::string& key, const std::string& fallback_name) {
     const auto& v = raw(key);
     try {

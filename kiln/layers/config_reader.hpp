@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "kiln/layers/layer.hpp"
@@ -28,6 +29,8 @@ public:
     std::optional<int64_t> optional_integer(const std::string& key);
     // An int or a list of ints; a single int gives a list of one with `was_list` false.
     std::vector<int64_t> int_list(const std::string& key, const std::vector<int64_t>& fallback, bool* was_list = nullptr);
+    // An int or a list of ints kept in the form it was written (Keras's int axis vs tf.keras's list axis).
+    std::variant<int64_t, std::vector<int64_t>> int_or_list(const std::string& key, int64_t fallback);
     InitializerPtr initializer(const std::string& key, const std::string& fallback_name);
     RegularizerPtr regularizer(const std::string& key);
     ConstraintPtr constraint(const std::string& key);

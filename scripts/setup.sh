@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config ccache
-  libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev zlib1g-dev
+  libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev zlib1g-dev libhdf5-dev libzip-dev
   dataset-fashion-mnist
 )
 

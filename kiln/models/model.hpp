@@ -151,7 +151,8 @@ public:
     // Loss and metrics by name.
     std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {}) const;
     Tensor predict(const Tensor& x, const PredictOptions& options = {}) const;
-    // One step on one batch; loss and metrics by name (metrics accumulate until the next reset, as Keras).
+    // One step on one batch; loss and metrics of that batch alone, by name (metrics are reset first, as tf.keras's
+    // reset_metrics=True default and Keras 3 since keras-team/keras#22617).
     std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {}) const;
     std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {}) const;
     Tensor predict_on_batch(const Tensor& x) const;

@@ -197,6 +197,7 @@ std::map<std::string, double> Model::train_on_batch(const Tensor& x, const Tenso
     TrainingState& state = state_of(*layer_);
     check_xy(*layer_, x, y, sample_weight, "train_on_batch");
     check_sparse_labels(*layer_, state, x, y, "train_on_batch");
+    reset_metrics(state);
     train_step(*layer_, state, x, y, sample_weight);
     return current_logs(state);
 }

@@ -44,6 +44,20 @@ TEST_CASE("model steps: sample_weight in train_on_batch, test_on_batch and evalu
           doctest::Approx(6.75));
 }
 
+TEST_CASE("model steps: train_on_batch and test_on_batch report the batch alone, not a running mean") {
+    // With a zero learning rate y_pred = x: batch A has squared errors [1, 1] (loss 1), batch B [9, 25] (loss 17);
+    // a running mean over both calls would give 9.
+    Sequential model = linear_model(1.0f, 0.0f);
+    model.compile({.optimizer = optim::SGD({.learning_rate = 0.0}), .loss = "mse", .metrics = {"mae"}});
+    const Tensor xa = column({1, 2}), ya = column({0, 1}), xb = column({3, 5}), yb = column({0, 0});
+    CHECK(model.train_on_batch(xa, ya).at("loss") == doctest::Approx(1.0));
+    const auto second = model.train_on_batch(xb, yb);
+    CHECK(second.at("loss") == doctest::Approx(17.0));
+    CHECK(second.at("mae") == doctest::Approx(4.0));
+    CHECK(model.test_on_batch(xa, ya).at("loss") == doctest::Approx(1.0));
+    CHECK(model.test_on_batch(xb, yb).at("mae") == doctest::Approx(4.0));
+}
+
 TEST_CASE("model steps: evaluate returns the loss and metrics by name and changes no weights") {
     // y_pred = 2x + 1 = [1, 3, 5] for x = [0, 1, 2], y = 1: errors [0, 2, 4]: mse 20 / 3, mae 6 / 3.
     Sequential model = linear_model(2.0f, 1.0f);

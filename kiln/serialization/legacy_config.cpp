@@ -1,3 +1,4 @@
+// Normalizing one layer config read from a model config: legacy keys, object markers and dtype policies.
 #include "kiln/serialization/legacy_config.hpp"
 
 #include "kiln/core/errors.hpp"

@@ -40,6 +40,9 @@
 //   | InputLayer                   | sparse, ragged, optional = false      | true raises NotImplementedError            |
 //   | Sequential config            | build_input_shape                     | used as the input when no layer gives one  |
 //   | inbound node kwargs          | mask                                  | masks are recomputed along the graph       |
+//   | __keras_tensor__ config      | shape, dtype                          | recomputed by replaying the graph          |
+//
+// input_layers given as a dict (Keras 3 dict inputs) are taken in the order of their keys, sorted.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -227,8 +227,7 @@ std::shared_ptr<FunctionalLayer> functional_from_config(const nlohmann::json& co
         throw ValueError(cat(path, ": a Functional config must be an object, got ", config.type_name()));
     check_keys(config, path, {"name", "trainable", "layers", "input_layers", "output_layers"});
     const bool trainable = read_model_trainable(config, path);
-    std::string name;
-    if (config.contains("name") && config.at("name").is_string()) name = config.at("name").get<std::string>();
+    const std::string name = read_model_name(config, path);
     const nlohmann::json& entries = require(config, path, "layers");
     if (!entries.is_array()) throw ValueError(cat(join_path(path, "layers"), ": expected a list of layers"));
 
@@ -237,7 +236,10 @@ std::shared_ptr<FunctionalLayer> functional_from_config(const nlohmann::json& co
     for (size_t i = 0; i < entries.size(); ++i) {
         const std::string entry_path = index_path(join_path(path, "layers"), i);
         LayerEntry entry = read_layer_entry(entries[i], entry_path, {"name", "inbound_nodes"});
-        const std::string layer_name = entries[i].value("name", entry.layer->name());
+        const nlohmann::json given_name = entries[i].value("name", nlohmann::json());
+        if (!given_name.is_null() && !given_name.is_string())
+            throw ValueError(cat(join_path(entry_path, "name"), ": expected a string, got ", given_name.dump()));
+        const std::string layer_name = given_name.is_string() ? given_name.get<std::string>() : entry.layer->name();
         const std::string context = cat(entry_path, " (class '", entry.class_name, "', name '", layer_name, "')");
         graph.add_layer(layer_name, entry.layer, context);
         const nlohmann::json nodes = entries[i].value("inbound_nodes", nlohmann::json::array());

@@ -131,6 +131,13 @@ bool read_model_trainable(const nlohmann::json& config, const std::string& path)
     return trainable->get<bool>();
 }
 
+std::string read_model_name(const nlohmann::json& config, const std::string& path) {
+    const nlohmann::json name = config.value("name", nlohmann::json());
+    if (!name.is_null() && !name.is_string())
+        throw ValueError(cat(join_path(path, "name"), ": expected a string, got ", excerpt(name)));
+    return name.is_string() ? name.get<std::string>() : std::string();
+}
+
 LayerEntry read_layer_entry(const nlohmann::json& entry, const std::string& path,
                             std::initializer_list<std::string_view> extra_keys) {
     if (!entry.is_object())

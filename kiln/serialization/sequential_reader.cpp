@@ -22,11 +22,7 @@ struct SequentialKeys {
 SequentialKeys read_sequential_keys(const nlohmann::json& config, const std::string& path) {
     check_keys(config, path, {"name", "trainable", "dtype", "layers", "build_input_shape"});
     SequentialKeys keys;
-    if (config.contains("name") && !config.at("name").is_null()) {
-        if (!config.at("name").is_string())
-            throw ValueError(cat(join_path(path, "name"), ": expected a string, got ", config.at("name").dump()));
-        keys.name = config.at("name").get<std::string>();
-    }
+    keys.name = read_model_name(config, path);
     keys.trainable = read_model_trainable(config, path);
     if (config.contains("build_input_shape") && !config.at("build_input_shape").is_null())
         keys.build_input_shape =

@@ -124,6 +124,15 @@ TEST_CASE("model config errors: unsupported call arguments, several outputs, and
                                                             "output, got 2") != std::string::npos);
 }
 
+TEST_CASE("model config errors: names that are not strings") {
+    std::string entry_name = functional_with(R"([["in", 0, 0, {}]])");
+    entry_name.replace(entry_name.find(R"("name": "dense", "class_name")"), 15, R"("name": 5)");
+    CHECK(load_error<ValueError>(entry_name).find("config.layers[1].name: expected a string, got 5") !=
+          std::string::npos);
+    CHECK(load_error<ValueError>(R"({"class_name": "Sequential", "config": {"name": ["s"], "layers": []}})")
+              .find("config.name: expected a string") != std::string::npos);
+}
+
 TEST_CASE("model config errors: documents that are not model configs") {
     CHECK(load_error<ValueError>(R"({"class_name": "Dense", "config": {"units": 2}})")
               .find("class_name: expected a model class") != std::string::npos);

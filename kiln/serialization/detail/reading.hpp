@@ -62,5 +62,7 @@ std::shared_ptr<FunctionalLayer> functional_from_config(const nlohmann::json& co
 bool is_model_class(std::string_view class_name);
 // Reads the model-level trainable/dtype keys shared by both model configs; `path` names them in errors.
 bool read_model_trainable(const nlohmann::json& config, const std::string& path);
+// The "name" of a model config: a string, or "" when absent or null (an automatic name).
+std::string read_model_name(const nlohmann::json& config, const std::string& path);
 
 }  // namespace kiln::serialization::detail

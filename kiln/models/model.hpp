@@ -56,6 +56,9 @@ public:
         requires std::derived_from<std::decay_t<L>, losses::Loss>
     LossArg(L&& loss) : loss_(std::make_shared<std::decay_t<L>>(std::forward<L>(loss))) {}
     losses::LossPtr resolve() const;
+    // The name given (empty when given as an object) and the object given (null when given by name).
+    const std::string& name() const { return name_; }
+    const losses::LossPtr& loss() const { return loss_; }
 
 private:
     std::string name_;
@@ -160,6 +163,11 @@ public:
     // Set by a callback to end fit() after the current epoch (as model.stop_training in Keras).
     void set_stop_training(bool stop) const;
     bool stop_training() const;
+
+    // The Keras 3 JSON of the model (model.to_json()) and its config (model.get_config()); defined in
+    // serialization/model_config.cpp. Read them back with kiln::model_from_json / model_from_config.
+    std::string to_json() const;
+    nlohmann::json get_config() const;
 
 protected:
     std::shared_ptr<ModelLayer> layer_;

@@ -186,6 +186,7 @@ void Model::compile(const CompileOptions& options) const {
     auto state = std::make_shared<TrainingState>();
     state->optimizer = options.optimizer.resolve();
     state->loss = options.loss.resolve();
+    state->requested_loss = options.loss;
     state->requested_metrics = options.metrics;
     state->loss_tracker = std::make_shared<metrics::Mean>("loss");
     state->compiled_trainable.emplace_back(layer_.get(), layer_->trainable());

@@ -15,6 +15,7 @@ namespace kiln {
 struct TrainingState {
     std::shared_ptr<optim::Optimizer> optimizer;
     losses::LossPtr loss;
+    LossArg requested_loss;  // as given to compile(), for the compile config
     std::vector<MetricArg> requested_metrics;
     // Resolved at the first batch, when the shapes that decide what "accuracy" means are known.
     std::vector<metrics::MetricPtr> metrics;

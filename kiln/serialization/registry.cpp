@@ -14,6 +14,8 @@
 #include "kiln/layers/merging.hpp"
 #include "kiln/layers/pooling.hpp"
 #include "kiln/layers/reshaping.hpp"
+#include "kiln/serialization/detail/reading.hpp"
+#include "kiln/serialization/model_config.hpp"
 
 namespace kiln::serialization {
 namespace {
@@ -22,6 +24,10 @@ template <class L>
 LayerFactory factory_of() {
     return [](const nlohmann::json& config) -> LayerPtr { return L::from_config(config); };
 }
+
+// Models nest as layers; their configs are read by the model-config readers.
+LayerPtr sequential_factory(const nlohmann::json& config) { return detail::sequential_from_config(config, "config"); }
+LayerPtr functional_factory(const nlohmann::json& config) { return detail::functional_from_config(config, "config"); }
 
 struct Registry {
     std::mutex mutex;
@@ -35,14 +41,17 @@ struct Registry {
         {"Dense", factory_of<layers::DenseLayer>()},
         {"Dropout", factory_of<layers::DropoutLayer>()},
         {"Flatten", factory_of<layers::FlattenLayer>()},
+        {"Functional", functional_factory},
         {"GlobalAveragePooling2D", factory_of<layers::GlobalAveragePooling2DLayer>()},
         {"GlobalMaxPooling2D", factory_of<layers::GlobalMaxPooling2DLayer>()},
         {"InputLayer", factory_of<layers::InputLayerLayer>()},
         {"LeakyReLU", factory_of<layers::LeakyReLULayer>()},
         {"Masking", factory_of<layers::MaskingLayer>()},
         {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
+        {"Model", functional_factory},
         {"ReLU", factory_of<layers::ReLULayer>()},
         {"Reshape", factory_of<layers::ReshapeLayer>()},
+        {"Sequential", sequential_factory},
         {"Softmax", factory_of<layers::SoftmaxLayer>()},
         {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
@@ -85,6 +94,7 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
 }
 
 nlohmann::json serialize_layer(const Layer& layer) {
+    if (const auto* model = dynamic_cast<const ModelLayer*>(&layer)) return serialize_model(*model);
     return {{"module", "keras.layers"},
             {"class_name", layer.class_name()},
             {"config", layer.get_config()},

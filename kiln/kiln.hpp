@@ -41,4 +41,5 @@
 #include "kiln/models/callbacks_terminate_on_nan.hpp"
 #include "kiln/models/model.hpp"
 #include "kiln/optim/optim.hpp"
+#include "kiln/serialization/atomic_file.hpp"
 #include "kiln/serialization/registry.hpp"

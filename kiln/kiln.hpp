@@ -42,4 +42,5 @@
 #include "kiln/models/model.hpp"
 #include "kiln/optim/optim.hpp"
 #include "kiln/serialization/atomic_file.hpp"
+#include "kiln/serialization/npy.hpp"
 #include "kiln/serialization/registry.hpp"

@@ -13,6 +13,11 @@
 #include "kiln/layers/masking.hpp"
 #include "kiln/layers/merging.hpp"
 #include "kiln/layers/pooling.hpp"
+#include "kiln/layers/preprocessing/random_flip.hpp"
+#include "kiln/layers/preprocessing/random_rotation.hpp"
+#include "kiln/layers/preprocessing/random_translation.hpp"
+#include "kiln/layers/preprocessing/random_zoom.hpp"
+#include "kiln/layers/preprocessing/rescaling.hpp"
 #include "kiln/layers/reshaping.hpp"
 #include "kiln/serialization/detail/reading.hpp"
 #include "kiln/serialization/model_config.hpp"
@@ -49,7 +54,12 @@ struct Registry {
         {"Masking", factory_of<layers::MaskingLayer>()},
         {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
         {"Model", functional_factory},
+        {"RandomFlip", factory_of<layers::RandomFlipLayer>()},
+        {"RandomRotation", factory_of<layers::RandomRotationLayer>()},
+        {"RandomTranslation", factory_of<layers::RandomTranslationLayer>()},
+        {"RandomZoom", factory_of<layers::RandomZoomLayer>()},
         {"ReLU", factory_of<layers::ReLULayer>()},
+        {"Rescaling", factory_of<layers::RescalingLayer>()},
         {"Reshape", factory_of<layers::ReshapeLayer>()},
         {"Sequential", sequential_factory},
         {"Softmax", factory_of<layers::SoftmaxLayer>()},

@@ -5,14 +5,11 @@
 #include <doctest/doctest.h>
 
 #define ZLIB_CONST
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <tuple>
 #include <utility>
@@ -21,39 +18,14 @@
 
 #include <kiln/kiln.hpp>
 
+#include "support/temp_dir.hpp"
+
 using namespace kiln;
 using namespace kiln::datasets;
 using Bytes = std::vector<uint8_t>;
+using kiln::testing::TempDir;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> counter{0};
-        path_ = std::filesystem::temp_directory_path() / cat("kiln_test_idx_", ::getpid(), "_", counter++);
-        std::filesystem::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    // Writes `bytes` to the file `name` in this directory and returns its path.
-    std::string write(const std::string& name, const Bytes& bytes) const {
-        const std::string path = (path_ / name).string();
-        std::ofstream out(path, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        REQUIRE(out.good());
-        return path;
-    }
-
-private:
-    std::filesystem::path path_;
-};
 
 // An IDX file: 0, 0, the type code, the number of dims, each dim as big-endian uint32, then `data`.
 Bytes idx(uint8_t type, const std::vector<uint32_t>& dims, const Bytes& data) {

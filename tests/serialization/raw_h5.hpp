@@ -1,0 +1,140 @@
+// Test support: Keras-style HDF5 files built with the HDF5 C API directly (independent of kiln's wrapper), in the
+// format Keras writes (the library's default "earliest" format), and a scratch folder for files.
+#pragma once
+
+#include <hdf5.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace kiln::testing {
+
+// A folder under the system temp folder, removed with its contents at the end of the test.
+class TempDir {
+public:
+    TempDir() {
+        static std::atomic<int> counter{0};
+        path_ = std::filesystem::temp_directory_path() /
+                ("kiln-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        std::filesystem::create_directories(path_);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+namespace raw {
+
+// An HDF5 file, group or dataset identifier closed at scope end.
+struct Obj {
+    hid_t id;
+    explicit Obj(hid_t i) : id(i) {
+        if (id < 0) throw std::runtime_error("raw HDF5 call failed");
+    }
+    Obj(const Obj&) = delete;
+    Obj& operator=(const Obj&) = delete;
+    ~Obj() {
+        if (H5Iget_type(id) == H5I_FILE)
+            H5Fclose(id);
+        else
+            H5Oclose(id);
+    }
+    operator hid_t() const { return id; }
+};
+
+inline void check(herr_t status) {
+    if (status < 0) throw std::runtime_error("raw HDF5 call failed");
+}
+
+inline hid_t create_file(const std::string& path) {
+    return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+// Creates the intermediate groups of a path, as h5py does for names holding '/'.
+inline hid_t intermediate() {
+    static const hid_t lcpl = [] {
+        const hid_t p = H5Pcreate(H5P_LINK_CREATE);
+        H5Pset_create_intermediate_group(p, 1);
+        return p;
+    }();
+    return lcpl;
+}
+
+inline hid_t group(hid_t parent, const std::string& path) {
+    return H5Gcreate2(parent, path.c_str(), intermediate(), H5P_DEFAULT, H5P_DEFAULT);
+}
+
+// A dataset of `values` with `dims` (empty: scalar), stored as `file_type` from doubles.
+inline void dataset(hid_t parent, const std::string& path, const std::vector<hsize_t>& dims,
+                    const std::vector<double>& values, hid_t file_type = H5T_IEEE_F32LE) {
+    const hid_t space = dims.empty() ? H5Screate(H5S_SCALAR)
+                                     : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    const Obj d(H5Dcreate2(parent, path.c_str(), file_type, space, intermediate(), H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(space);
+    if (!values.empty()) check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()));
+}
+
+inline void write_attribute(hid_t object, const std::string& name, hid_t type, hid_t space, const void* data) {
+    const hid_t a = H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
+    check(a);
+    if (data) check(H5Awrite(a, type, data));
+    H5Aclose(a);
+}
+
+inline hid_t string_space(size_t n, bool scalar) {
+    const hsize_t dims[1] = {n};
+    return scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, dims, nullptr);
+}
+
+// Variable-length strings (ASCII as bytes, or UTF-8 as str in h5py), a 1-D array or a scalar (one string).
+inline void vlen_strings(hid_t object, const std::string& name, const std::vector<std::string>& strings,
+                         bool utf8 = false, bool scalar = false) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII);
+    std::vector<const char*> pointers;
+    for (const std::string& s : strings) pointers.push_back(s.c_str());
+    const hid_t space = string_space(strings.size(), scalar);
+    write_attribute(object, name, type, space, pointers.data());
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
+// Fixed-length strings of `width` bytes (NumPy's S<width>: NULL-padded, or `pad` as given).
+inline void fixed_strings(hid_t object, const std::string& name, const std::vector<std::string>& strings,
+                          size_t width, H5T_str_t pad = H5T_STR_NULLPAD, bool scalar = false) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, width);
+    H5Tset_strpad(type, pad);
+    std::string bytes(width * strings.size(), pad == H5T_STR_SPACEPAD ? ' ' : '\0');
+    for (size_t i = 0; i < strings.size(); ++i) bytes.replace(i * width, strings[i].size(), strings[i]);
+    const hid_t space = string_space(strings.size(), scalar);
+    write_attribute(object, name, type, space, bytes.data());
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
+// The zero-length float64 array h5py writes for np.asarray([]) (Keras's weight_names of a layer without weights).
+inline void empty_float64(hid_t object, const std::string& name) {
+    const hsize_t dims[1] = {0};
+    const hid_t space = H5Screate_simple(1, dims, nullptr);
+    write_attribute(object, name, H5T_IEEE_F64LE, space, nullptr);
+    H5Sclose(space);
+}
+
+}  // namespace raw
+}  // namespace kiln::testing

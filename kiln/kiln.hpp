@@ -36,3 +36,4 @@
 #include "kiln/models/model.hpp"
 #include "kiln/optim/optim.hpp"
 #include "kiln/serialization/registry.hpp"
+#include "kiln/serialization/weights_file.hpp"

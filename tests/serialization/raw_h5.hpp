@@ -88,6 +88,16 @@ inline void dataset(hid_t parent, const std::string& path, const std::vector<hsi
     if (!values.empty()) check(H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()));
 }
 
+// A dataset of `n` fixed-length strings of `width` bytes (left empty): a dataset that holds no numbers.
+inline void string_dataset(hid_t parent, const std::string& path, size_t width, hsize_t n) {
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, width);
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const Obj d(H5Dcreate2(parent, path.c_str(), type, space, intermediate(), H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(space);
+    H5Tclose(type);
+}
+
 inline void write_attribute(hid_t object, const std::string& name, hid_t type, hid_t space, const void* data) {
     const hid_t a = H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
     check(a);
@@ -134,6 +144,56 @@ inline void empty_float64(hid_t object, const std::string& name) {
     const hid_t space = H5Screate_simple(1, dims, nullptr);
     write_attribute(object, name, H5T_IEEE_F64LE, space, nullptr);
     H5Sclose(space);
+}
+
+// Paths of every object below the root ("layers/dense/vars/0"), groups marked with a trailing '/'.
+inline std::vector<std::string> object_paths(hid_t file) {
+    std::vector<std::string> paths;
+    auto visit = [](hid_t, const char* name, const H5O_info_t* info, void* out) -> herr_t {
+        if (std::string(name) != ".")
+            static_cast<std::vector<std::string>*>(out)->push_back(std::string(name) +
+                                                                   (info->type == H5O_TYPE_GROUP ? "/" : ""));
+        return 0;
+    };
+    check(H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, visit, &paths));
+    return paths;
+}
+
+// A scalar variable-length string attribute of the object at `path`.
+inline std::string string_attribute(hid_t file, const std::string& path, const std::string& name) {
+    const hid_t a = H5Aopen_by_name(file, path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT);
+    check(a);
+    const hid_t stored = H5Aget_type(a);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5Tget_cset(stored));  // HDF5 does not convert between ASCII and UTF-8
+    H5Tclose(stored);
+    char* text = nullptr;
+    check(H5Aread(a, type, &text));
+    std::string value = text ? text : "";
+    H5free_memory(text);
+    H5Tclose(type);
+    H5Aclose(a);
+    return value;
+}
+
+// The element type of the dataset at `path` compared with `type` (H5Tequal).
+inline bool dataset_type_is(hid_t file, const std::string& path, hid_t type) {
+    const Obj d(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
+    const hid_t t = H5Dget_type(d);
+    const bool same = H5Tequal(t, type) > 0;
+    H5Tclose(t);
+    return same;
+}
+
+// The values of the dataset at `path` as doubles.
+inline std::vector<double> read_values(hid_t file, const std::string& path) {
+    const Obj d(H5Dopen2(file, path.c_str(), H5P_DEFAULT));
+    const hid_t space = H5Dget_space(d);
+    std::vector<double> values(static_cast<size_t>(H5Sget_simple_extent_npoints(space)));
+    H5Sclose(space);
+    check(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()));
+    return values;
 }
 
 }  // namespace raw

@@ -83,13 +83,7 @@ TEST_CASE("hdf5: numeric datasets are read as float32 from float32, float64 and 
         raw::dataset(f, "g/f64", {2}, {0.25, 1e30}, H5T_IEEE_F64LE);
         raw::dataset(f, "g/i64", {}, {42}, H5T_STD_I64LE);
         raw::dataset(f, "g/empty", {0, 4}, {});
-        const hid_t type = H5Tcopy(H5T_C_S1);
-        H5Tset_size(type, 4);
-        const hsize_t dims[1] = {1};
-        const hid_t space = H5Screate_simple(1, dims, nullptr);
-        raw::Obj d(H5Dcreate2(f, "g/text", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-        H5Sclose(space);
-        H5Tclose(type);
+        raw::string_dataset(f, "g/text", 4, 1);
     }
     const File file = File::open(path);
     const auto g = file.root().group("g");

@@ -144,9 +144,10 @@ private:
     struct Capture;
     File(Id id, std::string label, std::unique_ptr<Capture> capture);
 
-    Id id_;
-    std::string label_;
+    // Declared first so that it outlives the file, whose closing writes into it.
     std::unique_ptr<Capture> capture_;
+    std::string label_;
+    Id id_;
 };
 
 }  // namespace kiln::serialization::detail::h5

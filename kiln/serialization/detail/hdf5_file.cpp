@@ -115,7 +115,7 @@ struct File::Capture {
 };
 
 File::File(Id id, std::string label, std::unique_ptr<Capture> capture)
-    : id_(std::move(id)), label_(std::move(label)), capture_(std::move(capture)) {}
+    : capture_(std::move(capture)), label_(std::move(label)), id_(std::move(id)) {}
 File::File(File&&) noexcept = default;
 File& File::operator=(File&&) noexcept = default;
 File::~File() = default;

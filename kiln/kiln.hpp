@@ -35,5 +35,8 @@
 #include "kiln/models/callbacks_terminate_on_nan.hpp"
 #include "kiln/models/model.hpp"
 #include "kiln/optim/optim.hpp"
+#include "kiln/serialization/file_kind.hpp"
+#include "kiln/serialization/keras_archive.hpp"
+#include "kiln/serialization/legacy_h5.hpp"
 #include "kiln/serialization/registry.hpp"
 #include "kiln/serialization/weights_file.hpp"

@@ -4,6 +4,9 @@
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/detail/file_io.hpp"
 #include "kiln/serialization/detail/keras_store.hpp"
+#include "kiln/serialization/file_kind.hpp"
+#include "kiln/serialization/keras_archive.hpp"
+#include "kiln/serialization/legacy_h5.hpp"
 
 namespace kiln {
 namespace serialization {
@@ -39,7 +42,16 @@ void Model::save_weights(const std::string& path) const {
 }
 
 void Model::load_weights(const std::string& path) const {
-    serialization::load_keras_weights(serialization::detail::h5::File::open(path), *this, path);
+    using serialization::FileKind;
+    switch (serialization::detect_file_kind(path)) {
+        case FileKind::keras_archive:
+            return serialization::load_weights_from_bytes(*this, serialization::read_keras_archive(path).weights_h5);
+        case FileKind::keras_weights:
+            return serialization::load_keras_weights(serialization::detail::h5::File::open(path), *this, path);
+        case FileKind::legacy_model:
+        case FileKind::legacy_weights:
+            return serialization::load_legacy_weights(*this, path);
+    }
 }
 
 }  // namespace kiln

@@ -44,4 +44,8 @@
 #include "kiln/serialization/atomic_file.hpp"
 #include "kiln/serialization/npy.hpp"
 #include "kiln/serialization/model_config.hpp"
+#include "kiln/serialization/file_kind.hpp"
+#include "kiln/serialization/keras_archive.hpp"
+#include "kiln/serialization/legacy_h5.hpp"
 #include "kiln/serialization/registry.hpp"
+#include "kiln/serialization/weights_file.hpp"

@@ -160,6 +160,15 @@ public:
     std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {}) const;
     Tensor predict_on_batch(const Tensor& x) const;
 
+    // Writes a Keras 3 weights file: `path` must end in ".weights.h5"; the optimizer's state is included when the
+    // model is compiled. Atomic: a failed save leaves an existing file as it was.
+    void save_weights(const std::string& path) const;
+    // Reads any Keras weights file: .weights.h5, .keras, or a legacy Keras 1/2 / tf.keras .h5 (full model or
+    // weights only). Strict: every weight must match, else one ValueError lists every missing, unexpected and
+    // wrong-shaped weight and nothing is loaded. A compiled model also takes the optimizer state the file holds.
+    // (Both are defined in kiln/serialization/weights_file.cpp.)
+    void load_weights(const std::string& path) const;
+
     // Set by a callback to end fit() after the current epoch (as model.stop_training in Keras).
     void set_stop_training(bool stop) const;
     bool stop_training() const;

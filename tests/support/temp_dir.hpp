@@ -31,6 +31,8 @@ public:
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
 
+    // The directory itself.
+    std::string root() const { return path_.string(); }
     // The path of the file `name` in this directory (which need not exist).
     std::string path(const std::string& name) const { return (path_ / name).string(); }
     // Writes `bytes` to the file `name` in this directory and returns its path.

@@ -1,0 +1,134 @@
+// Keras 3 weights files as Keras writes them, built here with the HDF5 C API in the "earliest" format Keras uses,
+// with the traps of real files: vars keys 0..11 (listed 0, 1, 10, 11, 2, ... by HDF5), name attributes, the
+// root vars group, and the _layer_checkpoint_dependencies layout of tf.keras 2.12-2.14 with skipped suffixes.
+#include <doctest/doctest.h>
+
+#include <kiln/kiln.hpp>
+
+#include "serialization/raw_h5.hpp"
+
+using namespace kiln;
+using kiln::testing::TempDir;
+namespace raw = kiln::testing::raw;
+
+namespace {
+
+// Input(3) -> Dense(4) -> BatchNormalization -> Dropout -> Dense(2, no bias): five trainable variables, so an
+// Adam state of 2 + 5 * 2 = 12 entries.
+Model small_model() {
+    return Sequential({layers::Input({3}), layers::Dense({.name = "a", .units = 4}),
+                       layers::BatchNormalization({.name = "b"}), layers::Dropout({.rate = 0.2}),
+                       layers::Dense({.name = "c", .units = 2, .use_bias = false})});
+}
+
+// The value of element i of the variable numbered `tag`: distinct for every variable and element.
+double value_of(int tag, size_t i) { return tag + 0.01 * static_cast<double>(i); }
+
+std::vector<double> values(int tag, size_t n) {
+    std::vector<double> out;
+    for (size_t i = 0; i < n; ++i) out.push_back(value_of(tag, i));
+    return out;
+}
+
+struct Var {
+    std::vector<hsize_t> dims;
+    int tag;
+};
+
+// <group>/vars/<i> for each variable (tag = the values' base), with the name attribute of Keras >= 3.6.
+void write_layer(hid_t file, const std::string& group, const std::string& name, const std::vector<Var>& vars) {
+    raw::Obj g(raw::group(file, group.empty() ? "vars" : group + "/vars"));
+    raw::vlen_strings(g, "name", {name}, true, true);
+    for (size_t i = 0; i < vars.size(); ++i) {
+        size_t n = 1;
+        for (hsize_t d : vars[i].dims) n *= d;
+        raw::dataset(g, std::to_string(i), vars[i].dims, values(vars[i].tag, n));
+    }
+}
+
+// The model's variables: dense kernel, bias, gamma, beta, moving mean, moving variance, dense_1 kernel.
+void write_model_layers(hid_t file, const std::string& container, const std::vector<std::string>& keys) {
+    write_layer(file, container + "/" + keys[0], "a", {{{3, 4}, 1}, {{4}, 2}});
+    write_layer(file, container + "/" + keys[1], "b", {{{4}, 3}, {{4}, 4}, {{4}, 5}, {{4}, 6}});
+    write_layer(file, container + "/" + keys[2], "dropout", {});
+    write_layer(file, container + "/" + keys[3], "c", {{{4, 2}, 7}});
+}
+
+void check_model_values(const Model& model) {
+    const std::vector<Tensor> w = model.get_weights();
+    REQUIRE(w.size() == 7);
+    for (int v = 0; v < 7; ++v)
+        for (int64_t i = 0; i < w[v].size(); ++i)
+            CHECK(w[v].data()[i] == static_cast<float>(value_of(v + 1, static_cast<size_t>(i))));
+}
+
+}  // namespace
+
+TEST_CASE("keras 3 files: a .weights.h5 written as Keras does loads, optimizer slots in numeric key order") {
+    TempDir dir;
+    const std::string path = dir.path("keras.weights.h5");
+    {
+        raw::Obj f(raw::create_file(path));
+        write_layer(f, "", "sequential", {});
+        write_model_layers(f, "layers", {"dense", "batch_normalization", "dropout", "dense_1"});
+        raw::Obj opt(raw::group(f, "optimizer/vars"));
+        raw::vlen_strings(opt, "name", {"adam"}, true, true);
+        // Adam: iteration, learning rate, then momentum of each trainable variable, then each velocity.
+        const std::vector<std::vector<hsize_t>> shapes{{3, 4}, {4}, {4}, {4}, {4, 2}};
+        for (int key : {11, 3, 10, 0, 2, 7, 1, 9, 4, 8, 5, 6}) {  // any creation order
+            if (key == 0) {
+                raw::dataset(opt, "0", {}, {7}, H5T_STD_I64LE);
+            } else if (key == 1) {
+                raw::dataset(opt, "1", {}, {0.01});
+            } else {
+                const auto& dims = shapes[static_cast<size_t>((key - 2) % 5)];
+                size_t n = 1;
+                for (hsize_t d : dims) n *= d;
+                raw::dataset(opt, std::to_string(key), dims, std::vector<double>(n, key));
+            }
+        }
+    }
+    const Model model = small_model();
+    model.compile({.optimizer = optim::Adam({.learning_rate = 0.5}), .loss = "mse"});
+    model.load_weights(path);
+    check_model_values(model);
+    const optim::Optimizer& adam = model.optimizer();
+    CHECK(adam.iterations() == 7);
+    CHECK(adam.learning_rate() == doctest::Approx(0.01));
+    const auto state = adam.variables();
+    REQUIRE(state.size() == 12);
+    CHECK(state[2].first == "a_kernel_momentum");
+    CHECK(state[11].first == "c_kernel_velocity");
+    for (size_t key = 2; key < 12; ++key)
+        for (int64_t i = 0; i < state[key].second.size(); ++i) CHECK(state[key].second.data()[i] == key);
+}
+
+TEST_CASE("keras 3 files: tf.keras 2.12-2.14 _layer_checkpoint_dependencies, suffixes skipped, no root vars") {
+    TempDir dir;
+    const std::string path = dir.path("tf213.weights.h5");
+    {
+        raw::Obj f(raw::create_file(path));
+        write_model_layers(f, "_layer_checkpoint_dependencies", {"dense", "batch_normalization_1", "dropout", "dense_2"});
+    }
+    const Model model = small_model();
+    model.load_weights(path);
+    check_model_values(model);
+}
+
+TEST_CASE("keras 3 files: the name attributes are informative only, a file without them loads too (Keras 3.0-3.5)") {
+    TempDir dir;
+    const std::string path = dir.path("old.weights.h5");
+    {
+        raw::Obj f(raw::create_file(path));
+        raw::Obj root_vars(raw::group(f, "vars"));
+        // A Keras 3.5 file: no name attributes, layer names that differ from kiln's.
+        raw::dataset(f, "layers/dense/vars/0", {3, 4}, values(1, 12));
+        raw::dataset(f, "layers/dense/vars/1", {4}, values(2, 4));
+        for (int i = 0; i < 4; ++i) raw::dataset(f, "layers/batch_normalization/vars/" + std::to_string(i), {4}, values(3 + i, 4));
+        raw::Obj dropout(raw::group(f, "layers/dropout/vars"));
+        raw::dataset(f, "layers/dense_1/vars/0", {4, 2}, values(7, 8));
+    }
+    const Model model = small_model();
+    model.load_weights(path);
+    check_model_values(model);
+}

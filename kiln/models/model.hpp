@@ -160,6 +160,9 @@ public:
     std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {}) const;
     Tensor predict_on_batch(const Tensor& x) const;
 
+    // Writes the Keras 3 .keras archive (config with compile settings, weights, optimizer state); `path` must end
+    // in ".keras". Atomic like save_weights. Read it back with kiln::load_model (serialization/model_file.hpp).
+    void save(const std::string& path) const;
     // Writes a Keras 3 weights file: `path` must end in ".weights.h5"; the optimizer's state is included when the
     // model is compiled. Atomic: a failed save leaves an existing file as it was.
     void save_weights(const std::string& path) const;

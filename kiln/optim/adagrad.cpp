@@ -16,7 +16,7 @@ Adagrad::Adagrad(AdagradOptions options, OptimizerOptions common)
 }
 
 std::vector<Optimizer::SlotSpec> Adagrad::slot_specs() const {
-    return {{"accumulator", static_cast<float>(options_.initial_accumulator_value)}};
+    return {{"accumulator", static_cast<float>(options_.initial_accumulator_value), false}};
 }
 
 void Adagrad::update_step(const UpdateStep& s) const {

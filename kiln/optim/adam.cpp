@@ -21,8 +21,9 @@ Adam::Adam(std::string_view cls, std::string_view default_name, AdamOptions opti
 }
 
 std::vector<Optimizer::SlotSpec> Adam::slot_specs() const {
-    std::vector<SlotSpec> specs{{"momentum", 0.0f}, {"velocity", 0.0f}};
-    if (options_.amsgrad) specs.push_back({"velocity_hat", 0.0f});
+    // Keras 3 creates momentum and velocity together per variable, then (amsgrad) every velocity_hat.
+    std::vector<SlotSpec> specs{{"momentum", 0.0f, false}, {"velocity", 0.0f, true}};
+    if (options_.amsgrad) specs.push_back({"velocity_hat", 0.0f, false});
     return specs;
 }
 

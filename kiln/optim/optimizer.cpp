@@ -202,10 +202,21 @@ std::vector<std::pair<std::string, Tensor>> Optimizer::variables() const {
     if (const double* lr = std::get_if<double>(&learning_rate_))
         out.emplace_back("learning_rate", Tensor::scalar(static_cast<float>(*lr)));
     const std::vector<SlotSpec> specs = slot_specs();
-    for (size_t k = 0; k < specs.size(); ++k)
-        for (const Slots& slots : slots_)
-            out.emplace_back(slot_name(slots.path, specs[k].name), slots.tensors[k].copy());
+    for (const auto& [v, k] : slot_order()) out.emplace_back(slot_name(slots_[v].path, specs[k].name), slots_[v].tensors[k].copy());
     return out;
+}
+
+std::vector<std::pair<size_t, size_t>> Optimizer::slot_order() const {
+    const std::vector<SlotSpec> specs = slot_specs();
+    std::vector<std::pair<size_t, size_t>> order;
+    for (size_t group = 0; group < specs.size();) {
+        size_t end = group + 1;
+        while (end < specs.size() && specs[end].created_with_previous) ++end;
+        for (size_t v = 0; v < slots_.size(); ++v)
+            for (size_t k = group; k < end; ++k) order.emplace_back(v, k);
+        group = end;
+    }
+    return order;
 }
 
 void Optimizer::set_variables(const std::vector<std::pair<std::string, Tensor>>& state) {
@@ -231,11 +242,10 @@ void Optimizer::set_variables(const std::vector<std::pair<std::string, Tensor>>&
     iterations_ = static_cast<int64_t>(iteration);
     if (constant) learning_rate_ = static_cast<double>(state[1].second.item());
     size_t next = constant ? 2 : 1;
-    for (size_t k = 0; k < slot_specs().size(); ++k)
-        for (Slots& slots : slots_) {
-            const Tensor& src = state[next++].second;
-            std::memcpy(slots.tensors[k].data(), src.data(), static_cast<size_t>(src.size()) * sizeof(float));
-        }
+    for (const auto& [v, k] : slot_order()) {
+        const Tensor& src = state[next++].second;
+        std::memcpy(slots_[v].tensors[k].data(), src.data(), static_cast<size_t>(src.size()) * sizeof(float));
+    }
 }
 
 nlohmann::json Optimizer::get_config() const {

@@ -79,7 +79,8 @@ public:
     LearningRateSchedulePtr learning_rate_schedule() const;
 
     // The optimizer's state in Keras 3's order and names: "iteration", "learning_rate" (only for a constant
-    // rate), then for each slot kind in creation order, the slot of every variable in first-seen order, named
+    // rate), then the slots in Keras's creation order (for each group of slot kinds created together,
+    // every variable in first-seen order with its slots of that group: Adam's m0, v0, m1, v1, ...), named
     // "<path with '/' as '_'>_<slot>" (e.g. "dense_kernel_momentum"). Copies, so later steps leave them alone.
     // The iteration count is stored as a float32 scalar (exact up to 2^24).
     std::vector<std::pair<std::string, Tensor>> variables() const;
@@ -97,6 +98,9 @@ protected:
     struct SlotSpec {
         std::string name{};
         float initial_value{0.0f};
+        // Created in the same per-variable loop as the slot kind before it (Keras's add_optimizer_variables with
+        // a list of names, e.g. Adam's momentum and velocity): variables() then interleaves them per variable.
+        bool created_with_previous{false};
     };
 
     // Everything an update rule needs for one variable; all arrays have `size` elements.
@@ -122,6 +126,8 @@ protected:
     virtual nlohmann::json own_config() const = 0;
 
 private:
+    // (index into slots_, slot kind) pairs in the order of variables(): Keras 3's creation order.
+    std::vector<std::pair<size_t, size_t>> slot_order() const;
     // The slots of one variable, one tensor per slot kind.
     struct Slots {
         std::string path;

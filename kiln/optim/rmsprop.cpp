@@ -17,9 +17,9 @@ RMSprop::RMSprop(RMSpropOptions options, OptimizerOptions common)
 }
 
 std::vector<Optimizer::SlotSpec> RMSprop::slot_specs() const {
-    std::vector<SlotSpec> specs{{"velocity", 0.0f}};
-    if (options_.momentum > 0.0) specs.push_back({"momentum", 0.0f});
-    if (options_.centered) specs.push_back({"average_gradient", 0.0f});
+    std::vector<SlotSpec> specs{{"velocity", 0.0f, false}};
+    if (options_.momentum > 0.0) specs.push_back({"momentum", 0.0f, false});
+    if (options_.centered) specs.push_back({"average_gradient", 0.0f, false});
     return specs;
 }
 

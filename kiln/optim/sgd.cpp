@@ -14,7 +14,7 @@ SGD::SGD(SGDOptions options, OptimizerOptions common)
 
 std::vector<Optimizer::SlotSpec> SGD::slot_specs() const {
     if (options_.momentum == 0.0) return {};
-    return {{"momentum", 0.0f}};
+    return {{"momentum", 0.0f, false}};
 }
 
 void SGD::update_step(const UpdateStep& s) const {

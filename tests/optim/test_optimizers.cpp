@@ -240,14 +240,18 @@ TEST_CASE("optim: slots are keyed by path and survive a different variable order
     CHECK(state[3].first == "dense_bias_momentum");
 }
 
-TEST_CASE("optim: Adam's state lists every slot kind across variables, as Keras") {
-    Adam opt;
+TEST_CASE("optim: Adam's state interleaves momentum and velocity per variable, then velocity_hat, as Keras 3") {
+    // Keras 3's Adam.build creates momentum and velocity in one loop over the variables (real .keras files hold
+    // m(kernel), v(kernel), m(bias), v(bias)); amsgrad's velocity_hat slots come after, in a second loop.
+    Adam opt({.amsgrad = true});
     opt.build({make_var("dense/kernel", {0.0f, 0.0f}), make_var("dense/bias", {0.0f})});
     std::vector<std::string> names;
     for (const auto& [name, value] : opt.variables()) names.push_back(name);
     CHECK(names == std::vector<std::string>{"iteration", "learning_rate", "dense_kernel_momentum",
-                                            "dense_bias_momentum", "dense_kernel_velocity", "dense_bias_velocity"});
-    CHECK(opt.variables()[3].second.shape() == Shape{1});
+                                            "dense_kernel_velocity", "dense_bias_momentum", "dense_bias_velocity",
+                                            "dense_kernel_velocity_hat", "dense_bias_velocity_hat"});
+    CHECK(opt.variables()[3].second.shape() == Shape{2});
+    CHECK(opt.variables()[4].second.shape() == Shape{1});
 }
 
 TEST_CASE("optim: a schedule gives the learning rate at each step") {

@@ -73,7 +73,7 @@ TEST_CASE("keras 3 files: a .weights.h5 written as Keras does loads, optimizer s
         write_model_layers(f, "layers", {"dense", "batch_normalization", "dropout", "dense_1"});
         raw::Obj opt(raw::group(f, "optimizer/vars"));
         raw::vlen_strings(opt, "name", {"adam"}, true, true);
-        // Adam: iteration, learning rate, then momentum of each trainable variable, then each velocity.
+        // Adam: iteration, learning rate, then momentum and velocity of each trainable variable in turn.
         const std::vector<std::vector<hsize_t>> shapes{{3, 4}, {4}, {4}, {4}, {4, 2}};
         for (int key : {11, 3, 10, 0, 2, 7, 1, 9, 4, 8, 5, 6}) {  // any creation order
             if (key == 0) {
@@ -81,7 +81,7 @@ TEST_CASE("keras 3 files: a .weights.h5 written as Keras does loads, optimizer s
             } else if (key == 1) {
                 raw::dataset(opt, "1", {}, {0.01});
             } else {
-                const auto& dims = shapes[static_cast<size_t>((key - 2) % 5)];
+                const auto& dims = shapes[static_cast<size_t>((key - 2) / 2)];
                 size_t n = 1;
                 for (hsize_t d : dims) n *= d;
                 raw::dataset(opt, std::to_string(key), dims, std::vector<double>(n, key));
@@ -98,6 +98,7 @@ TEST_CASE("keras 3 files: a .weights.h5 written as Keras does loads, optimizer s
     const auto state = adam.variables();
     REQUIRE(state.size() == 12);
     CHECK(state[2].first == "a_kernel_momentum");
+    CHECK(state[3].first == "a_kernel_velocity");
     CHECK(state[11].first == "c_kernel_velocity");
     for (size_t key = 2; key < 12; ++key)
         for (int64_t i = 0; i < state[key].second.size(); ++i) CHECK(state[key].second.data()[i] == key);

@@ -194,22 +194,28 @@ void Model::compile(const CompileOptions& options) const {
     layer_->training_state = std::move(state);
 }
 
-std::map<std::string, double> Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight) const {
-    TrainingState& state = state_of(*layer_);
-    check_xy(*layer_, x, y, sample_weight, "train_on_batch");
-    check_sparse_labels(*layer_, state, x, y, "train_on_batch");
+namespace {
+
+// One checked step on one batch with fresh metrics, so the logs describe that batch alone (the *_on_batch calls).
+using BatchStep = void (*)(ModelLayer&, TrainingState&, const Tensor&, const Tensor&, const Tensor&);
+std::map<std::string, double> run_single_batch(ModelLayer& model, BatchStep step, const Tensor& x, const Tensor& y,
+                                               const Tensor& sample_weight, const char* op) {
+    TrainingState& state = state_of(model);
+    check_xy(model, x, y, sample_weight, op);
+    check_sparse_labels(model, state, x, y, op);
     reset_metrics(state);
-    train_step(*layer_, state, x, y, sample_weight);
+    step(model, state, x, y, sample_weight);
     return current_logs(state);
 }
 
+}  // namespace
+
+std::map<std::string, double> Model::train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight) const {
+    return run_single_batch(*layer_, train_step, x, y, sample_weight, "train_on_batch");
+}
+
 std::map<std::string, double> Model::test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight) const {
-    TrainingState& state = state_of(*layer_);
-    check_xy(*layer_, x, y, sample_weight, "test_on_batch");
-    check_sparse_labels(*layer_, state, x, y, "test_on_batch");
-    reset_metrics(state);
-    test_step(*layer_, state, x, y, sample_weight);
-    return current_logs(state);
+    return run_single_batch(*layer_, test_step, x, y, sample_weight, "test_on_batch");
 }
 
 Tensor Model::predict_on_batch(const Tensor& x) const {

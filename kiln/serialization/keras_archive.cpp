@@ -105,7 +105,8 @@ std::string keras_archive_bytes(const KerasArchive& archive) {
     if (zip_close(open.get()) != 0) fail("(new)", cat("cannot write the archive: ", zip_strerror(zip)));
     open.release();  // zip_close freed it
     zip_stat_t stat;
-    if (zip_source_stat(buffer.get(), &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE) || zip_source_open(buffer.get()) != 0)
+    if (zip_source_stat(buffer.get(), &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE) ||
+        zip_source_open(buffer.get()) != 0)
         fail("(new)", "cannot read the archive back");
     std::string bytes(static_cast<size_t>(stat.size), '\0');
     zip_uint64_t done = 0;

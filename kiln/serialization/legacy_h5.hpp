@@ -26,6 +26,7 @@ LegacyH5Model read_legacy_h5_model(const std::string& path);
 // saved weight_names order is the layer's trainable then non-trainable weights. A nested model is one saved layer
 // holding all its sublayers' weights, trainable ones first; they are routed to the sublayers by the layer name in
 // each weight's path when those match, else split by counts. Strict and all-or-nothing like Model::load_weights.
+// The optimizer_weights group of a full-model file is not read.
 void load_legacy_weights(const Model& model, const std::string& path);
 
 }  // namespace kiln::serialization

@@ -109,7 +109,8 @@ TEST_CASE("keras 3 files: tf.keras 2.12-2.14 _layer_checkpoint_dependencies, suf
     const std::string path = dir.path("tf213.weights.h5");
     {
         raw::Obj f(raw::create_file(path));
-        write_model_layers(f, "_layer_checkpoint_dependencies", {"dense", "batch_normalization_1", "dropout", "dense_2"});
+        write_model_layers(f, "_layer_checkpoint_dependencies",
+                           {"dense", "batch_normalization_1", "dropout", "dense_2"});
     }
     const Model model = small_model();
     model.load_weights(path);
@@ -125,11 +126,28 @@ TEST_CASE("keras 3 files: the name attributes are informative only, a file witho
         // A Keras 3.5 file: no name attributes, layer names that differ from kiln's.
         raw::dataset(f, "layers/dense/vars/0", {3, 4}, values(1, 12));
         raw::dataset(f, "layers/dense/vars/1", {4}, values(2, 4));
-        for (int i = 0; i < 4; ++i) raw::dataset(f, "layers/batch_normalization/vars/" + std::to_string(i), {4}, values(3 + i, 4));
+        for (int i = 0; i < 4; ++i)
+            raw::dataset(f, "layers/batch_normalization/vars/" + std::to_string(i), {4}, values(3 + i, 4));
         raw::Obj dropout(raw::group(f, "layers/dropout/vars"));
         raw::dataset(f, "layers/dense_1/vars/0", {4, 2}, values(7, 8));
     }
     const Model model = small_model();
     model.load_weights(path);
     check_model_values(model);
+}
+
+TEST_CASE("keras 3 files: a bfloat16 variable (marked by a dtype attribute) is refused by name") {
+    TempDir dir;
+    const std::string path = dir.file("bf16.weights.h5");
+    {
+        raw::Obj f(raw::create_file(path));
+        raw::dataset(f, "layers/dense/vars/0", {3, 4}, std::vector<double>(12, 16256), H5T_STD_U16LE);
+        raw::Obj kernel(H5Dopen2(f, "layers/dense/vars/0", H5P_DEFAULT));
+        raw::vlen_strings(kernel, "dtype", {"bfloat16"}, true, true);
+        raw::dataset(f, "layers/dense/vars/1", {4}, values(2, 4));
+    }
+    const Model model = Sequential({layers::Input({3}), layers::Dense({.units = 4})});
+    CHECK_THROWS_WITH_AS(model.load_weights(path),
+                         doctest::Contains("wrong type: /layers/dense/vars/0 holds bfloat16 data (for 'dense"),
+                         ValueError);
 }

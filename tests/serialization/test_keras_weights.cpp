@@ -143,7 +143,8 @@ TEST_CASE("keras weights: a compiled model's file holds the optimizer state: int
     CHECK(raw::read_values(f, "optimizer/vars/1") == std::vector<double>{0.01f});
     // 6 trainable variables (two Dense kernels and biases, gamma, beta): a momentum and a velocity each.
     const Strings paths = raw::object_paths(f);
-    CHECK(std::count_if(paths.begin(), paths.end(), [](const std::string& p) { return p.starts_with("optimizer/vars/") && !p.ends_with("/"); }) == 14);
+    const auto slot = [](const std::string& p) { return p.starts_with("optimizer/vars/") && !p.ends_with("/"); };
+    CHECK(std::count_if(paths.begin(), paths.end(), slot) == 14);
 }
 
 TEST_CASE("keras weights: save_weights wants a .weights.h5 name, as Keras 3") {

@@ -208,7 +208,8 @@ TEST_CASE("legacy h5: every mismatch is reported at once and nothing is loaded")
         // A weight listed without its dataset.
         raw::Obj b(raw::group(f, "b"));
         raw::vlen_strings(b, "weight_names", {"b/gamma:0", "b/beta:0", "b/moving_mean:0", "b/moving_variance:0"});
-        for (const char* name : {"b/gamma:0", "b/beta:0", "b/moving_variance:0"}) raw::dataset(b, name, {3}, values(3, 3));
+        for (const char* name : {"b/gamma:0", "b/beta:0", "b/moving_variance:0"})
+            raw::dataset(b, name, {3}, values(3, 3));
         write_layer(f, "c", {{"c/kernel:0", {3, 2}, 7}});  // the bias is missing from the list
     }
     const Model model = plain_model();

@@ -67,7 +67,8 @@ public:
     [[noreturn]] void fail(const std::string& what) const;
 
 protected:
-    Object(Id id, std::string file, std::string path) : id_(std::move(id)), file_(std::move(file)), path_(std::move(path)) {}
+    Object(Id id, std::string file, std::string path)
+        : id_(std::move(id)), file_(std::move(file)), path_(std::move(path)) {}
 
 private:
     Id id_;
@@ -111,7 +112,8 @@ private:
 class Dataset : public Object {
 public:
     Shape shape() const;
-    // A short name of the element type: "float32", "float64", "int64", "uint8", "string", "opaque", ...
+    // A short name of the element type: "float32", "float64", "int64", "uint8", "string", "opaque", ..., or the
+    // dataset's "dtype" attribute when it has one (Keras 3 writes "bfloat16" there).
     std::string dtype() const;
     // The values as float32 (float and integer datasets are converted); IOError for other types.
     Tensor read() const;

@@ -205,6 +205,8 @@ Shape Dataset::shape() const {
 }
 
 std::string Dataset::dtype() const {
+    // Keras 3 marks a bfloat16 variable, whose bits HDF5 cannot describe, with this attribute.
+    if (has_attribute("dtype")) return read_string("dtype");
     const Id type(H5Dget_type(id()), H5Tclose);
     if (type.get() < 0) fail("cannot read the element type");
     return type_name(type.get());

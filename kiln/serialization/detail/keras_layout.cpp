@@ -83,6 +83,8 @@ std::string layer_path(const std::vector<LayerKey>& keys, const std::string& con
     return path;
 }
 
-std::string vars_path(const std::string& layer_group) { return layer_group.empty() ? std::string("vars") : cat(layer_group, "/vars"); }
+std::string vars_path(const std::string& layer_group) {
+    return layer_group.empty() ? std::string("vars") : cat(layer_group, "/vars");
+}
 
 }  // namespace kiln::serialization::detail

@@ -77,7 +77,8 @@ void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan) {
 }  // namespace
 
 void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan) {
-    const bool checkpoint = root.kind("layers") != h5::Kind::group && root.kind(checkpoint_container) == h5::Kind::group;
+    const bool checkpoint =
+        root.kind("layers") != h5::Kind::group && root.kind(checkpoint_container) == h5::Kind::group;
     const std::string container = checkpoint ? checkpoint_container : "layers";
     std::set<std::string> consumed;
     for (const Saveable& saveable : saveables(*model.layer())) {

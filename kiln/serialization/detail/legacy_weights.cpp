@@ -115,7 +115,8 @@ void match_list(const SavedWeights& saved, const std::vector<Variable>& expected
 void match_layer(const SavedWeights& saved, const Layer& layer, const std::string& saved_name, LoadPlan& plan) {
     const std::vector<Variable> expected = legacy_order(layer);
     const auto* nested = dynamic_cast<const ModelLayer*>(&layer);
-    if (!nested || saved.size() != expected.size()) return match_list(saved, expected, saved_name, layer.describe(), plan);
+    if (!nested || saved.size() != expected.size())
+        return match_list(saved, expected, saved_name, layer.describe(), plan);
     const std::vector<const Layer*> subs = layers_with_weights(*nested);
     std::vector<SavedWeights> parts = route_by_owner(saved, subs);
     if (parts.empty()) parts = split_by_counts(saved, subs);

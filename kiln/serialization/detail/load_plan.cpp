@@ -6,7 +6,9 @@
 namespace kiln::serialization::detail {
 namespace {
 
-bool numeric(const std::string& dtype) { return dtype.starts_with("float") || dtype.starts_with("int") || dtype.starts_with("uint"); }
+bool numeric(const std::string& dtype) {
+    return dtype.starts_with("float") || dtype.starts_with("int") || dtype.starts_with("uint");
+}
 
 }  // namespace
 

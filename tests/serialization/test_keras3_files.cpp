@@ -138,7 +138,7 @@ TEST_CASE("keras 3 files: the name attributes are informative only, a file witho
 
 TEST_CASE("keras 3 files: a bfloat16 variable (marked by a dtype attribute) is refused by name") {
     TempDir dir;
-    const std::string path = dir.file("bf16.weights.h5");
+    const std::string path = dir.path("bf16.weights.h5");
     {
         raw::Obj f(raw::create_file(path));
         raw::dataset(f, "layers/dense/vars/0", {3, 4}, std::vector<double>(12, 16256), H5T_STD_U16LE);

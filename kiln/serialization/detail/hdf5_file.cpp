@@ -1,6 +1,7 @@
 // HDF5 files (on disk, or in-memory images read from and turned into bytes) and the error handling every part of
 // the HDF5 wrapper shares.
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 

@@ -39,6 +39,13 @@ nlohmann::json normal_config(const NormalOptions& o) {
     return {{"mean", o.mean}, {"stddev", o.stddev}, {"seed", detail::seed_to_json(o.seed)}};
 }
 
+// Writes the fan axes only when given, so that configs stay readable by Keras before 3.15.
+void add_fan_axes(const std::optional<FanAxes>& axes, nlohmann::json& config) {
+    if (!axes) return;
+    config["input_axes"] = axes->input_axes;
+    config["output_axes"] = axes->output_axes;
+}
+
 }  // namespace
 
 Tensor Zeros::operator()(const Shape& shape) const { return Tensor::zeros(shape); }
@@ -104,7 +111,8 @@ VarianceScaling::VarianceScaling(VarianceScalingOptions options)
 }
 
 Tensor VarianceScaling::operator()(const Shape& shape) const {
-    const auto [fan_in, fan_out] = initializers::compute_fans(shape);
+    const auto [fan_in, fan_out] = options_.fan_axes ? initializers::compute_fans(shape, *options_.fan_axes)
+                                                      : initializers::compute_fans(shape);
     const double n = options_.mode == "fan_in"    ? static_cast<double>(fan_in)
                      : options_.mode == "fan_out" ? static_cast<double>(fan_out)
                                                   : static_cast<double>(fan_in + fan_out) / 2.0;
@@ -122,14 +130,37 @@ nlohmann::json VarianceScaling::get_config() const {
     config["scale"] = options_.scale;
     config["mode"] = options_.mode;
     config["distribution"] = options_.distribution;
+    add_fan_axes(options_.fan_axes, config);
     return config;
 }
 
 VarianceScalingPreset::VarianceScalingPreset(std::string name, double scale, std::string mode,
-                                             std::string distribution, std::optional<uint64_t> seed)
-    : VarianceScaling({scale, std::move(mode), std::move(distribution), seed}), name_(std::move(name)) {}
+                                             std::string distribution, std::optional<uint64_t> seed,
+                                             std::optional<FanAxes> fan_axes)
+    : VarianceScaling({scale, std::move(mode), std::move(distribution), seed, std::move(fan_axes)}),
+      name_(std::move(name)) {}
+
+nlohmann::json VarianceScalingPreset::get_config() const {
+    nlohmann::json config = seed_config();
+    add_fan_axes(options().fan_axes, config);
+    return config;
+}
 
 namespace initializers {
+
+Fans compute_fans(const Shape& shape, const FanAxes& axes) {
+    const auto product = [&](const std::vector<int64_t>& list, const char* key) {
+        int64_t n = 1;
+        for (const int64_t axis : list) {
+            if (axis < -shape.rank() || axis >= shape.rank())
+                throw ShapeError(cat("VarianceScaling: ", key, " holds axis ", axis, ", outside the weight shape ",
+                                     shape));
+            n *= shape[axis < 0 ? axis + shape.rank() : axis];
+        }
+        return n;
+    };
+    return {product(axes.input_axes, "input_axes"), product(axes.output_axes, "output_axes")};
+}
 
 Fans compute_fans(const Shape& shape) {
     const int64_t rank = shape.rank();
@@ -144,14 +175,36 @@ namespace {
 
 using detail::ConfigReader;
 
+std::vector<int64_t> axis_list(ConfigReader& r, const char* key, const nlohmann::json& v) {
+    if (!v.is_array()) r.wrong_type(key, "a list of integers", v);
+    std::vector<int64_t> axes;
+    for (const auto& item : v) axes.push_back(r.integer_value(key, item));
+    return axes;
+}
+
+// Keras 3.15's input_axes/output_axes (null in files written by it when unused). Keras uses them only when both
+// are given; kiln refuses one without the other rather than drop it.
+std::optional<FanAxes> read_fan_axes(ConfigReader& r) {
+    const nlohmann::json* in = r.find("input_axes");
+    const nlohmann::json* out = r.find("output_axes");
+    const bool has_in = in && !in->is_null();
+    const bool has_out = out && !out->is_null();
+    if (!has_in && !has_out) return std::nullopt;
+    if (has_in != has_out)
+        throw ValueError(cat("VarianceScaling: input_axes and output_axes must be given together, got input_axes=",
+                             in ? in->dump() : "absent", " and output_axes=", out ? out->dump() : "absent"));
+    return FanAxes{axis_list(r, "input_axes", *in), axis_list(r, "output_axes", *out)};
+}
+
 NormalOptions normal_options(ConfigReader& r) {
     return {r.number("mean", 0.0), r.number("stddev", 0.05), r.seed()};
 }
 
-// Builds a preset (a class constructed from a seed alone).
+// Builds a preset (a class constructed from a seed and optional fan axes).
 template <class T>
 InitializerPtr make_seeded(ConfigReader& r) {
-    return std::make_shared<T>(r.seed());
+    std::optional<uint64_t> seed = r.seed();
+    return std::make_shared<T>(seed, read_fan_axes(r));
 }
 
 const detail::Registry<Initializer>& registry() {
@@ -180,7 +233,7 @@ const detail::Registry<Initializer>& registry() {
              [](ConfigReader& r) -> InitializerPtr {
                  return std::make_shared<VarianceScaling>(VarianceScalingOptions{
                      r.number("scale", 1.0), r.string("mode", "fan_in"),
-                     r.string("distribution", "truncated_normal"), r.seed()});
+                     r.string("distribution", "truncated_normal"), r.seed(), read_fan_axes(r)});
              }},
             {"GlorotUniform", {"glorot_uniform"}, make_seeded<GlorotUniform>},
             {"GlorotNormal", {"glorot_normal"}, make_seeded<GlorotNormal>},

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -126,12 +128,20 @@ private:
     RandomUniformOptions options_;
 };
 
+// The axes of a weight shape whose sizes multiply to its fan-in and fan-out, for kernels whose layout is not
+// (..., in, out) (Keras 3.15's input_axes/output_axes). Negative axes count from the end.
+struct FanAxes {
+    std::vector<int64_t> input_axes{};
+    std::vector<int64_t> output_axes{};
+};
+
 // Arguments of VarianceScaling.
 struct VarianceScalingOptions {
     double scale = 1.0;                           // must be > 0
     std::string mode = "fan_in";                  // "fan_in", "fan_out" or "fan_avg"
     std::string distribution = "truncated_normal";  // "truncated_normal", "untruncated_normal" or "uniform"
     std::optional<uint64_t> seed = std::nullopt;  // none: a fresh seed per call
+    std::optional<FanAxes> fan_axes = std::nullopt;  // none: initializers::compute_fans(shape)
 };
 
 // Samples scaled to the shape: with n = fan_in, fan_out or their mean (by mode, at least 1), a normal with stddev
@@ -149,15 +159,16 @@ private:
     VarianceScalingOptions options_;
 };
 
-// A VarianceScaling with fixed arguments under its own Keras name; its config holds only the seed.
+// A VarianceScaling with fixed arguments under its own Keras name; its config holds the seed and, when given, the
+// fan axes.
 class VarianceScalingPreset : public VarianceScaling {
 public:
     std::string class_name() const override { return name_; }
-    nlohmann::json get_config() const override { return seed_config(); }
+    nlohmann::json get_config() const override;
 
 protected:
     VarianceScalingPreset(std::string name, double scale, std::string mode, std::string distribution,
-                          std::optional<uint64_t> seed);
+                          std::optional<uint64_t> seed, std::optional<FanAxes> fan_axes);
 
 private:
     std::string name_;
@@ -166,43 +177,43 @@ private:
 // Uniform in +-sqrt(6 / (fan_in + fan_out)).
 class GlorotUniform : public VarianceScalingPreset {
 public:
-    explicit GlorotUniform(std::optional<uint64_t> seed = std::nullopt)
-        : VarianceScalingPreset("GlorotUniform", 1.0, "fan_avg", "uniform", seed) {}
+    explicit GlorotUniform(std::optional<uint64_t> seed = std::nullopt, std::optional<FanAxes> fan_axes = std::nullopt)
+        : VarianceScalingPreset("GlorotUniform", 1.0, "fan_avg", "uniform", seed, std::move(fan_axes)) {}
 };
 
 // Truncated normal with stddev sqrt(2 / (fan_in + fan_out)).
 class GlorotNormal : public VarianceScalingPreset {
 public:
-    explicit GlorotNormal(std::optional<uint64_t> seed = std::nullopt)
-        : VarianceScalingPreset("GlorotNormal", 1.0, "fan_avg", "truncated_normal", seed) {}
+    explicit GlorotNormal(std::optional<uint64_t> seed = std::nullopt, std::optional<FanAxes> fan_axes = std::nullopt)
+        : VarianceScalingPreset("GlorotNormal", 1.0, "fan_avg", "truncated_normal", seed, std::move(fan_axes)) {}
 };
 
 // Truncated normal with stddev sqrt(2 / fan_in).
 class HeNormal : public VarianceScalingPreset {
 public:
-    explicit HeNormal(std::optional<uint64_t> seed = std::nullopt)
-        : VarianceScalingPreset("HeNormal", 2.0, "fan_in", "truncated_normal", seed) {}
+    explicit HeNormal(std::optional<uint64_t> seed = std::nullopt, std::optional<FanAxes> fan_axes = std::nullopt)
+        : VarianceScalingPreset("HeNormal", 2.0, "fan_in", "truncated_normal", seed, std::move(fan_axes)) {}
 };
 
 // Uniform in +-sqrt(6 / fan_in).
 class HeUniform : public VarianceScalingPreset {
 public:
-    explicit HeUniform(std::optional<uint64_t> seed = std::nullopt)
-        : VarianceScalingPreset("HeUniform", 2.0, "fan_in", "uniform", seed) {}
+    explicit HeUniform(std::optional<uint64_t> seed = std::nullopt, std::optional<FanAxes> fan_axes = std::nullopt)
+        : VarianceScalingPreset("HeUniform", 2.0, "fan_in", "uniform", seed, std::move(fan_axes)) {}
 };
 
 // Truncated normal with stddev sqrt(1 / fan_in).
 class LecunNormal : public VarianceScalingPreset {
 public:
-    explicit LecunNormal(std::optional<uint64_t> seed = std::nullopt)
-        : VarianceScalingPreset("LecunNormal", 1.0, "fan_in", "truncated_normal", seed) {}
+    explicit LecunNormal(std::optional<uint64_t> seed = std::nullopt, std::optional<FanAxes> fan_axes = std::nullopt)
+        : VarianceScalingPreset("LecunNormal", 1.0, "fan_in", "truncated_normal", seed, std::move(fan_axes)) {}
 };
 
 // Uniform in +-sqrt(3 / fan_in).
 class LecunUniform : public VarianceScalingPreset {
 public:
-    explicit LecunUniform(std::optional<uint64_t> seed = std::nullopt)
-        : VarianceScalingPreset("LecunUniform", 1.0, "fan_in", "uniform", seed) {}
+    explicit LecunUniform(std::optional<uint64_t> seed = std::nullopt, std::optional<FanAxes> fan_axes = std::nullopt)
+        : VarianceScalingPreset("LecunUniform", 1.0, "fan_in", "uniform", seed, std::move(fan_axes)) {}
 };
 
 namespace initializers {
@@ -216,6 +227,8 @@ struct Fans {
 // As Keras: rank 0 gives (1, 1); rank 1 (n, n); rank 2 (shape[0], shape[1]); higher ranks multiply shape[-2] and
 // shape[-1] by the receptive field, the product of the other dimensions (a conv kernel [kh, kw, in, out]).
 Fans compute_fans(const Shape& shape);
+// The products of the sizes on the given axes; ShapeError names an axis outside the shape.
+Fans compute_fans(const Shape& shape, const FanAxes& axes);
 
 // A default-configured initializer by Keras name: a class name ("GlorotUniform") or its snake_case name
 // ("glorot_uniform"; also Keras's aliases "zero", "one", "normal", "uniform"). Throws ValueError when unknown.

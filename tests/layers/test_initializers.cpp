@@ -160,6 +160,54 @@ TEST_CASE("initializers: VarianceScaling normalizes the distribution name and ke
     CHECK(std::fabs(v) < 3.0f);
 }
 
+TEST_CASE("initializers: fan axes (Keras 3.15 input_axes and output_axes) pick the sizes that make the fans") {
+    using initializers::compute_fans;
+    // An attention-style kernel [in, heads, head_dim]: fan_in 64, fan_out 8 * 16 = 128.
+    const initializers::Fans fans = compute_fans({64, 8, 16}, FanAxes{.input_axes = {0}, .output_axes = {1, -1}});
+    CHECK(fans.fan_in == 64);
+    CHECK(fans.fan_out == 128);
+    CHECK_THROWS_WITH_AS(compute_fans({64, 8}, FanAxes{.input_axes = {0}, .output_axes = {2}}),
+                         "VarianceScaling: output_axes holds axis 2, outside the weight shape [64,8]", ShapeError);
+    // Glorot with those axes: uniform within sqrt(6 / (fan_in + fan_out)), not the default rule's
+    // sqrt(6 / (64*8 + 8*16)).
+    const Shape shape{400, 5, 20};
+    const double limit = std::sqrt(6.0 / (400.0 + 100.0));
+    const Tensor t = GlorotUniform(3, FanAxes{{0}, {1, 2}})(shape);
+    CHECK(stats(t).max < limit);
+    check_moments(t, 0.0, limit / std::sqrt(3.0));
+    const double he_stddev = std::sqrt(2.0 / 400.0);
+    check_moments(VarianceScaling({2.0, "fan_in", "untruncated_normal", 4, FanAxes{{0}, {1, 2}}})({400, 50, 10}), 0.0,
+                  he_stddev);
+}
+
+TEST_CASE("initializers: fan axes are read from Keras 3.15 configs, null when unused, and written only when given") {
+    const json keras315 = {{"module", "keras.initializers"},
+                           {"class_name", "GlorotUniform"},
+                           {"config", {{"seed", nullptr}, {"input_axes", nullptr}, {"output_axes", nullptr}}},
+                           {"registered_name", nullptr}};
+    const InitializerPtr plain = initializers::deserialize(keras315);
+    CHECK(plain->get_config() == json{{"seed", nullptr}});
+    json with_axes = keras315;
+    with_axes["config"]["input_axes"] = {0};
+    with_axes["config"]["output_axes"] = {1, 2};
+    const InitializerPtr axes = initializers::deserialize(with_axes);
+    CHECK(axes->get_config() == json{{"seed", nullptr}, {"input_axes", {0}}, {"output_axes", {1, 2}}});
+    CHECK(initializers::deserialize(initializers::serialize(*axes))->get_config() == axes->get_config());
+    const json vs = {{"class_name", "VarianceScaling"},
+                     {"config", {{"scale", 2.0}, {"mode", "fan_out"}, {"distribution", "uniform"}, {"seed", 5},
+                                 {"input_axes", {-2}}, {"output_axes", {-1}}}}};
+    CHECK(initializers::deserialize(vs)->get_config()["input_axes"] == json{-2});
+    json one_sided = keras315;
+    one_sided["config"]["input_axes"] = {0};
+    CHECK_THROWS_WITH_AS(initializers::deserialize(one_sided),
+                         doctest::Contains("input_axes and output_axes must be given together, got input_axes=[0] "
+                                           "and output_axes=null"),
+                         ValueError);
+    with_axes["config"]["output_axes"] = "1";
+    CHECK_THROWS_WITH_AS(initializers::deserialize(with_axes),
+                         doctest::Contains("config key 'output_axes' must be a list of integers"), ValueError);
+}
+
 TEST_CASE("initializers: Glorot, He and Lecun presets match their formulas") {
     const double fan_in = 200.0;
     const double fan_out = 500.0;

@@ -38,4 +38,9 @@ struct Node {
     bool multi_input = false;              // called with a list of inputs
 };
 
+// The output shape (batch -1) of `layer` called in inference mode on inputs of these shapes, building it if needed.
+// Sizes of -1 (any size) are probed with two sizes; output sizes that differ between the two are -1. ShapeError
+// names the layer when a layer needs a size fixed (e.g. Dense after Flatten of an image of any size).
+Shape symbolic_output_shape(Layer& layer, const std::vector<Shape>& input_shapes, bool multi);
+
 }  // namespace kiln

@@ -12,12 +12,6 @@ Shape with_unknown_batch(Shape s) {
     return s;
 }
 
-Tensor example_of(Shape s) {
-    for (int64_t& d : s)
-        if (d < 0) d = 1;
-    return Tensor::zeros(s);
-}
-
 }  // namespace
 
 SequentialLayer::SequentialLayer(const LayerOptions& options) : ModelLayer(options, "sequential") {}
@@ -43,12 +37,11 @@ void SequentialLayer::pop() { remove_last_layer(); }
 std::vector<Shape> SequentialLayer::trace_shapes() const {
     std::vector<Shape> shapes;
     if (!input_shape_) return shapes;
-    autograd::PauseRecording pause;
-    Tensor x = example_of(*input_shape_);
-    if (input_layer_) x = (*input_layer_)(x, false);
+    Shape shape = *input_shape_;
+    if (input_layer_) shape = symbolic_output_shape(*input_layer_, {shape}, false);
     for (const LayerPtr& layer : layers()) {
-        x = (*layer)(x, false);
-        shapes.push_back(with_unknown_batch(x.shape()));
+        shape = symbolic_output_shape(*layer, {shape}, false);
+        shapes.push_back(shape);
     }
     return shapes;
 }

@@ -32,7 +32,7 @@ protected:
     Tensor call(const Tensor& input, const CallContext& ctx) override;
 
 private:
-    // Runs one example of the known input shape through the layers (building them), unrecorded.
+    // The output shape of each layer for the known input shape (building the layers); see symbolic_output_shape.
     std::vector<Shape> trace_shapes() const;
 
     LayerPtr input_layer_;

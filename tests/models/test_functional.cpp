@@ -147,3 +147,37 @@ TEST_CASE("model functional: an input of the wrong shape names the expected and 
     CHECK_THROWS_AS(model.predict(Tensor::ones({2, 4})), ShapeError);
     CHECK_THROWS_AS(model(Tensor::ones({3})), ShapeError);
 }
+
+TEST_CASE("model functional: an image model taking any height and width (None sizes) builds and predicts") {
+    // Conv2D 'valid' 3x3 then 2x2 max pooling: height h gives (h - 2) / 2, so the symbolic sizes are unknown.
+    const SymbolicTensor in = layers::Input({-1, -1, 3});
+    layers::Conv2D conv({.filters = 4, .kernel_size = 3});
+    layers::MaxPooling2D pool;
+    layers::GlobalAveragePooling2D gap;
+    layers::Dense head({.units = 2});
+    const SymbolicTensor features = pool(conv(in));
+    Model model(in, head(gap(features)));
+    CHECK(conv(in).shape() == Shape{-1, -1, -1, 4});
+    CHECK(features.shape() == Shape{-1, -1, -1, 4});
+    CHECK(gap(features).shape() == Shape{-1, 4});
+    CHECK(model.count_params() == (3 * 3 * 3 * 4 + 4) + (4 * 2 + 2));
+    for (const int64_t size : {5, 9, 40}) {
+        CAPTURE(size);
+        const Tensor x = Tensor::random_normal({2, size, size + 1, 3}, 0.0f, 1.0f, 7);
+        const Tensor pooled = pool(conv(x));
+        CHECK(pooled.shape() == Shape{2, (size - 2) / 2, (size - 1) / 2, 4});
+        CHECK(allclose(model.predict(x), head(gap(pooled)), 1e-5f, 1e-5f));
+    }
+    // A fixed size stays fixed next to an unknown one.
+    const SymbolicTensor wide = layers::Input({-1, 10, 3});
+    CHECK(layers::Conv2D({.filters = 2, .kernel_size = 3})(wide).shape() == Shape{-1, -1, 8, 2});
+}
+
+TEST_CASE("model functional: Dense after Flatten of an unknown image size is refused, naming the layer") {
+    const SymbolicTensor in = layers::Input({-1, -1, 3});
+    const SymbolicTensor flat = layers::Flatten()(in);
+    CHECK(flat.shape() == Shape{-1, -1});
+    CHECK_THROWS_WITH_AS(layers::Dense({.name = "after_flat", .units = 2})(flat),
+                         doctest::Contains("Dense 'after_flat': needs a fixed input size, got input shape [-1,-1]"),
+                         ShapeError);
+}

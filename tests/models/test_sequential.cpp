@@ -145,3 +145,24 @@ TEST_CASE("model sequential: predict equals a hand computation for a tiny Dense 
     CHECK(allclose(model.predict(x, {.batch_size = 2}), expected, 1e-6f, 1e-6f));
     CHECK(allclose(model(x), expected, 1e-6f, 1e-6f));
 }
+
+TEST_CASE("model sequential: an image model taking any height and width (None sizes) builds and predicts") {
+    // Three 'valid' 3x3 convolutions and two 2x2 poolings: no single probe size would survive the whole chain,
+    // so each layer is probed on its own.
+    Sequential model({layers::Input({-1, -1, 3}), layers::Conv2D({.filters = 2, .kernel_size = 3}),
+                      layers::MaxPooling2D(), layers::Conv2D({.filters = 3, .kernel_size = 3}), layers::MaxPooling2D(),
+                      layers::Conv2D({.filters = 4, .kernel_size = 3}), layers::GlobalAveragePooling2D(),
+                      layers::Dense({.units = 2})});
+    CHECK(model.count_params() == (27 * 2 + 2) + (18 * 3 + 3) + (27 * 4 + 4) + (4 * 2 + 2));
+    const std::vector<SummaryRow> rows = model->summary_rows();
+    REQUIRE(rows.size() == 7);
+    CHECK(rows[0].output_shape == Shape{-1, -1, -1, 2});
+    CHECK(rows[4].output_shape == Shape{-1, -1, -1, 4});
+    CHECK(rows[6].output_shape == Shape{-1, 2});
+    // 30 -> 28 -> 14 -> 12 -> 6 -> 4; 17 -> 15 -> 7 -> 5 -> 2 -> fails: too small for the last kernel.
+    Tensor x = Tensor::random_normal({2, 30, 30, 3}, 0.0f, 1.0f, 3);
+    Tensor y = x;
+    for (const LayerPtr& layer : model.layers()) y = (*layer)(y, false);
+    CHECK(allclose(model.predict(x), y, 1e-5f, 1e-5f));
+    CHECK_THROWS_AS(model.predict(Tensor::zeros({1, 17, 17, 3})), ShapeError);
+}

@@ -4,6 +4,8 @@
 // runs are not fixed either.
 #include "kiln/layers/symbolic.hpp"
 
+#include <array>
+
 #include "kiln/core/errors.hpp"
 #include "kiln/core/tape.hpp"
 #include "kiln/layers/layer.hpp"
@@ -17,14 +19,9 @@ const Shape& SymbolicTensor::shape() const {
 
 namespace {
 
-// Sizes that stand for a size that is not fixed: a window of up to 16 fits the smaller, and any stride up to 16
-// gives different output sizes for the two.
-constexpr int64_t kProbeSmall = 16;
-constexpr int64_t kProbeLarge = 32;
-
-}  // namespace
-
-namespace {
+// Pairs of sizes that stand for a size that is not fixed, tried in turn: a window up to the smaller size fits, and
+// any stride up to it gives different output sizes for the two. Small first, because probing costs a forward pass.
+constexpr std::array<std::array<int64_t, 2>, 2> kProbeSizes{{{16, 32}, {128, 256}}};
 
 // The output shape of a call on one zero example whose unfixed (-1) sizes are `unfixed_size`.
 Shape probe(Layer& layer, const std::vector<Shape>& input_shapes, bool multi, int64_t unfixed_size) {
@@ -39,26 +36,39 @@ Shape probe(Layer& layer, const std::vector<Shape>& input_shapes, bool multi, in
     return (multi ? layer(examples, false) : layer(examples[0], false)).shape();
 }
 
+// Output sizes that differ between probes with the two sizes of `sizes` become -1.
+Shape probe_unfixed(Layer& layer, const std::vector<Shape>& input_shapes, bool multi,
+                    const std::array<int64_t, 2>& sizes) {
+    Shape out = probe(layer, input_shapes, multi, sizes[0]);
+    const Shape other = probe(layer, input_shapes, multi, sizes[1]);
+    if (other.rank() != out.rank())
+        throw ShapeError(cat(layer.describe(), ": the output rank depends on the unfixed sizes of input shape ",
+                             input_shapes[0]));
+    for (int64_t a = 1; a < out.rank(); ++a)
+        if (other[a] != out[a]) out[a] = -1;
+    return out;
+}
+
 }  // namespace
 
 Shape symbolic_output_shape(Layer& layer, const std::vector<Shape>& input_shapes, bool multi) {
     bool any_unfixed = false;
     for (const Shape& s : input_shapes)
         for (int64_t a = 1; a < s.rank(); ++a) any_unfixed = any_unfixed || s[a] < 0;
-    Shape out = probe(layer, input_shapes, multi, kProbeSmall);
-    if (any_unfixed) {
-        Shape other;
-        try {
-            other = probe(layer, input_shapes, multi, kProbeLarge);
-        } catch (const ShapeError& e) {
-            throw ShapeError(cat(layer.describe(), ": needs a fixed input size, got input shape ", input_shapes[0],
-                                 " (-1: any size): ", e.what()));
+    Shape out;
+    if (!any_unfixed) {
+        out = probe(layer, input_shapes, multi, 1);
+    } else {
+        for (size_t i = 0; i < kProbeSizes.size(); ++i) {
+            try {
+                out = probe_unfixed(layer, input_shapes, multi, kProbeSizes[i]);
+                break;
+            } catch (const ShapeError& e) {
+                if (i + 1 == kProbeSizes.size())
+                    throw ShapeError(cat(layer.describe(), ": needs a fixed input size, got input shape ",
+                                         input_shapes[0], " (-1: any size): ", e.what()));
+            }
         }
-        if (other.rank() != out.rank())
-            throw ShapeError(cat(layer.describe(), ": the output rank depends on the unfixed sizes of input shape ",
-                                 input_shapes[0]));
-        for (int64_t a = 1; a < out.rank(); ++a)
-            if (other[a] != out[a]) out[a] = -1;
     }
     if (out.rank() > 0) out[0] = -1;
     return out;

@@ -171,6 +171,8 @@ TEST_CASE("model functional: an image model taking any height and width (None si
     // A fixed size stays fixed next to an unknown one.
     const SymbolicTensor wide = layers::Input({-1, 10, 3});
     CHECK(layers::Conv2D({.filters = 2, .kernel_size = 3})(wide).shape() == Shape{-1, -1, 8, 2});
+    // A window wider than the first probe size (9 with dilation 3 spans 25) is probed again with larger sizes.
+    CHECK(layers::Conv2D({.filters = 2, .kernel_size = 9, .dilation_rate = 3})(in).shape() == Shape{-1, -1, -1, 2});
 }
 
 TEST_CASE("model functional: Dense after Flatten of an unknown image size is refused, naming the layer") {

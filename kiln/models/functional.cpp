@@ -41,13 +41,50 @@ FunctionalLayer::FunctionalLayer(std::vector<SymbolicTensor> inputs, SymbolicTen
     };
     visit(output_.node());
 
-    for (const auto& node : nodes_)
-        if (std::find(layers().begin(), layers().end(), node->layer) == layers().end()) add_layer(node->layer);
+    for (const LayerPtr& layer : keras_layer_order()) add_layer(layer);
     build_multi([this] {
         std::vector<Shape> shapes;
         for (const SymbolicTensor& in : inputs_) shapes.push_back(in.shape());
         return shapes;
     }());
+}
+
+std::vector<LayerPtr> FunctionalLayer::keras_layer_order() const {
+    // Where a depth-first walk from the output first meets each layer (before its inputs).
+    std::unordered_map<const Layer*, int64_t> first_met;
+    std::unordered_set<const Node*> walked;
+    std::function<void(const std::shared_ptr<const Node>&)> walk = [&](const std::shared_ptr<const Node>& node) {
+        if (!walked.insert(node.get()).second) return;
+        first_met.emplace(node->layer.get(), static_cast<int64_t>(first_met.size()));
+        for (const SymbolicTensor& t : node->inputs) walk(t.node());
+    };
+    walk(output_.node());
+    // Depth: the longest path to the output, a layer taking the largest depth of its nodes; nodes_ reversed visits
+    // every consumer before what it consumes.
+    std::unordered_map<const Node*, int64_t> node_depth;
+    std::unordered_map<const Layer*, int64_t> layer_depth;
+    for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+        const Node* node = it->get();
+        const int64_t depth = std::max(node_depth[node], layer_depth[node->layer.get()]);
+        layer_depth[node->layer.get()] = depth;
+        for (const SymbolicTensor& t : node->inputs) {
+            int64_t& input_depth = node_depth[t.node().get()];
+            input_depth = std::max(input_depth, depth + 1);
+        }
+    }
+    std::vector<LayerPtr> order;
+    for (const auto& node : nodes_)
+        if (std::find(order.begin(), order.end(), node->layer) == order.end()) order.push_back(node->layer);
+    const auto met = [&](const LayerPtr& l) {
+        const auto found = first_met.find(l.get());
+        return found == first_met.end() ? int64_t{-1} : found->second;  // an input the output does not use
+    };
+    std::stable_sort(order.begin(), order.end(), [&](const LayerPtr& a, const LayerPtr& b) {
+        const int64_t da = layer_depth[a.get()];
+        const int64_t db = layer_depth[b.get()];
+        return da != db ? da > db : met(a) < met(b);
+    });
+    return order;
 }
 
 Tensor FunctionalLayer::call(const Tensor& input, const CallContext& ctx) { return run_graph({input}, ctx.mask); }

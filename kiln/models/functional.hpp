@@ -30,6 +30,10 @@ protected:
     Tensor call_multi(const std::vector<Tensor>& inputs, const CallContext& ctx) override;
 
 private:
+    // The layers in Keras's model.layers order (tf.keras _map_graph_network, Keras 3 map_graph): deepest first
+    // (depth = longest path to the output), ties in the order a depth-first walk from the output meets them.
+    // Legacy .h5 weights are matched to layers by this position.
+    std::vector<LayerPtr> keras_layer_order() const;
     Tensor run_graph(const std::vector<Tensor>& inputs, const Tensor& mask);
 
     std::vector<SymbolicTensor> inputs_;

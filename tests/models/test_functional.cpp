@@ -183,3 +183,18 @@ TEST_CASE("model functional: Dense after Flatten of an unknown image size is ref
                          doctest::Contains("Dense 'after_flat': needs a fixed input size, got input shape [-1,-1]"),
                          ShapeError);
 }
+
+TEST_CASE("model functional: layers are listed in Keras's order, deepest first, ties as a walk from the output") {
+    // out = Add([shortcut(in), second(first(in))]). Depth (longest path to the output): in 3, first 2, shortcut
+    // and second 1, add 0. Ties: a depth-first walk from the output meets shortcut before second. Keras 2.2 to 3
+    // list model.layers so, and legacy .h5 weights are matched to layers by this position.
+    const SymbolicTensor in = layers::Input({3}, {.name = "in"});
+    layers::Dense first({.name = "first", .units = 3});
+    layers::Dense second({.name = "second", .units = 3});
+    layers::Dense shortcut({.name = "shortcut", .units = 3});
+    layers::Add add({.name = "add"});
+    Model model(in, add({shortcut(in), second(first(in))}));
+    CHECK(names_of(model.layers()) == std::vector<std::string>{"in", "first", "shortcut", "second", "add"});
+    REQUIRE(model.weights().size() == 6);
+    CHECK(model.weights()[2].name() == "shortcut/kernel");
+}

@@ -82,7 +82,10 @@ std::shared_ptr<DropoutLayer> DropoutLayer::from_config(const nlohmann::json& co
         o.seed = static_cast<uint64_t>(*seed);
     }
     const nlohmann::json& noise = r.raw("noise_shape");
-    if (!noise.is_null()) {
+    // Keras never reads noise_shape when rate is 0, so it keeps whatever was given (a real Keras 3.5 file holds
+    // Dropout(0, 2), i.e. noise_shape=2); kiln drops such a value rather than refuse a file Keras loads.
+    const bool unused = o.rate == 0.0 && !noise.is_array();
+    if (!noise.is_null() && !unused) {
         if (!noise.is_array())
             throw ValueError(cat(r.where("noise_shape"), ": expected null or a list, got ", noise.dump()));
         std::vector<std::optional<int64_t>> shape;

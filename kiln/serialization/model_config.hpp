@@ -38,6 +38,7 @@
 //   |                              |                                       | has none yet, else dropped (the graph has   |
 //   |                              |                                       | the shapes)                                |
 //   | InputLayer                   | sparse, ragged, optional = false      | true raises NotImplementedError            |
+//   | Dropout with rate 0          | noise_shape that is not a list        | never used by Keras; real files hold it    |
 //   | Sequential config            | build_input_shape                     | used as the input when no layer gives one  |
 //   | inbound node kwargs          | mask                                  | masks are recomputed along the graph       |
 //   | __keras_tensor__ config      | shape, dtype                          | recomputed by replaying the graph          |

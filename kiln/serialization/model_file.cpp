@@ -44,7 +44,10 @@ Model load_model(const std::string& path, const LoadModelOptions& options) {
             Model model = model_from_config(config);
             if (options.compile && config.is_object() && config.contains("compile_config"))
                 compile_from_config(model, config.at("compile_config"));
-            serialization::load_weights_from_bytes(model, archive.weights_h5);
+            // The file's own compile_config may not describe its optimizer state (a real Keras 3.5 file has Adam
+            // state and no optimizer in compile_config); Keras then warns and loads the model weights.
+            serialization::load_weights_from_bytes(model, archive.weights_h5,
+                                                   serialization::OptimizerMismatch::skip_with_warning);
             return model;
         }
         case serialization::FileKind::legacy_model: {

@@ -14,9 +14,10 @@ namespace {
 
 const std::string member_name = "model.weights.h5";
 
-void load_keras_weights(const detail::h5::File& file, const Model& model, const std::string& source) {
+void load_keras_weights(const detail::h5::File& file, const Model& model, const std::string& source,
+                        OptimizerMismatch optimizer_mismatch = OptimizerMismatch::refuse) {
     detail::LoadPlan plan(cat("load_weights: '", source, "' does not fit ", model->describe()));
-    detail::plan_keras_weights(file.root(), model, plan);
+    detail::plan_keras_weights(file.root(), model, plan, optimizer_mismatch);
     plan.commit();
 }
 
@@ -28,8 +29,8 @@ std::string save_weights_to_bytes(const Model& model) {
     return file.take_image();
 }
 
-void load_weights_from_bytes(const Model& model, const std::string& bytes) {
-    load_keras_weights(detail::h5::File::open_image(bytes, member_name), model, member_name);
+void load_weights_from_bytes(const Model& model, const std::string& bytes, OptimizerMismatch optimizer_mismatch) {
+    load_keras_weights(detail::h5::File::open_image(bytes, member_name), model, member_name, optimizer_mismatch);
 }
 
 }  // namespace serialization

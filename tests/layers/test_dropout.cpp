@@ -119,6 +119,18 @@ TEST_CASE("Dropout: configs are Keras 3's and round trip") {
                          ValueError);
 }
 
+TEST_CASE("Dropout: a rate-0 Dropout with a noise_shape Keras never reads (a real file's Dropout(0, 2)) loads") {
+    // Keras 3.5 wrote {"rate": 0, "noise_shape": 2}; the layer is the identity, so the value is dropped.
+    const auto zero = DropoutLayer::from_config({{"name", "d0"}, {"rate", 0}, {"seed", nullptr}, {"noise_shape", 2}});
+    CHECK(zero->get_config().at("noise_shape").is_null());
+    const Tensor x = Tensor::random_normal({3, 4}, 0.0f, 1.0f, 5);
+    CHECK(array_equal((*zero)(x, true), x));
+    // With a rate that uses it, the same value is an error.
+    CHECK_THROWS_WITH_AS(DropoutLayer::from_config({{"rate", 0.5}, {"noise_shape", 2}}),
+                         doctest::Contains("Dropout config key 'noise_shape': expected null or a list, got 2"),
+                         ValueError);
+}
+
 TEST_CASE("Dropout: invalid arguments name the layer and the values") {
     CHECK_THROWS_WITH_AS(Dropout({.name = "d1", .rate = 1.0}), "Dropout 'd1': rate must be in [0, 1), got 1",
                          ValueError);

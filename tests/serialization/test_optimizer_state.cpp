@@ -101,3 +101,28 @@ TEST_CASE("optimizer state: a file from another optimizer configuration is refus
     CHECK(all_equal(adam.get_weights(), before));
     CHECK(adam.optimizer().iterations() == 0);
 }
+
+TEST_CASE("optimizer state: load_model skips a state its own compile_config does not fit, as Keras does") {
+    // A real Keras 3.5 .keras file holds Adam state with no optimizer in compile_config (so RMSprop, the default).
+    // Keras warns and keeps the fresh optimizer; the model weights load. Here: SGD state under an Adam config.
+    TempDir dir;
+    const Tensor x = Tensor::random_normal({4, 4}, 0.0f, 1.0f, 17), y = Tensor::random_normal({4, 2}, 0.0f, 1.0f, 18);
+    const Model sgd = testing::residual_functional();
+    sgd.compile({.optimizer = optim::SGD({.learning_rate = 0.1, .momentum = 0.9}), .loss = "mse"});
+    sgd.train_on_batch(x, y);
+    const std::string saved = dir.path("sgd.keras");
+    sgd.save(saved);
+
+    const serialization::KerasArchive archive = serialization::read_keras_archive(saved);
+    nlohmann::json config = nlohmann::json::parse(archive.config_json);
+    config["compile_config"]["optimizer"] = "adam";
+    const std::string mismatched = dir.path("mismatched.keras");
+    serialization::write_keras_archive(mismatched, config.dump(), archive.metadata_json, archive.weights_h5);
+
+    const Model loaded = load_model(mismatched);
+    CHECK(loaded.optimizer().name() == "adam");
+    CHECK(loaded.optimizer().iterations() == 0);
+    CHECK(all_equal(loaded.get_weights(), sgd.get_weights()));
+    // The same store through load_weights stays strict.
+    CHECK_THROWS_AS(loaded.load_weights(mismatched), ValueError);
+}

@@ -5,6 +5,7 @@
 #include "kiln/models/model.hpp"
 #include "kiln/serialization/detail/hdf5.hpp"
 #include "kiln/serialization/detail/load_plan.hpp"
+#include "kiln/serialization/weights_file.hpp"
 
 namespace kiln::serialization::detail {
 
@@ -18,7 +19,9 @@ void write_keras_weights(const h5::Group& root, const Model& model);
 // (tf.keras 2.12-2.14) in place of "layers", taking that file's groups of each class in numeric suffix order.
 // When the model is compiled and the file has optimizer/vars, the optimizer's state is planned too (the optimizer
 // is first built on the model's trainable weights when the counts differ); otherwise "optimizer" is ignored.
-// The `name` attributes are informative and ignored.
-void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan);
+// The `name` attributes are informative and ignored. `optimizer_mismatch` says what a state with another variable
+// count than the (built) optimizer's does.
+void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan,
+                        OptimizerMismatch optimizer_mismatch);
 
 }  // namespace kiln::serialization::detail

@@ -1,5 +1,6 @@
 // Planning a strict load of a Keras 3 weights store into a model (see keras_store.hpp).
 #include <algorithm>
+#include <iostream>
 #include <set>
 #include <string>
 
@@ -42,7 +43,7 @@ std::optional<std::string> find_checkpoint_group(const h5::Group& root, const st
     return path;
 }
 
-void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan) {
+void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan, OptimizerMismatch mismatch) {
     if (!model.compiled()) return;
     const std::optional<h5::Group> vars = root.find_group("optimizer/vars");
     if (!vars) return;
@@ -54,6 +55,12 @@ void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan) {
     if (own.size() != stored.size()) {
         optimizer.build(model.trainable_weights());
         own = optimizer.variables();
+    }
+    if (own.size() != stored.size() && mismatch == OptimizerMismatch::skip_with_warning) {
+        // Keras 3 (BaseOptimizer.load_own_variables) warns and keeps the optimizer as it is.
+        std::cerr << "kiln: warning: skipping the saved optimizer state: optimizer '" << optimizer.name() << "' has "
+                  << own.size() << " variables, the file holds " << stored.size() << "\n";
+        return;
     }
     std::set<std::string> consumed;
     std::vector<std::pair<std::string, Tensor>> state;
@@ -76,7 +83,8 @@ void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan) {
 
 }  // namespace
 
-void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan) {
+void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan,
+                        OptimizerMismatch optimizer_mismatch) {
     const bool checkpoint =
         root.kind("layers") != h5::Kind::group && root.kind(checkpoint_container) == h5::Kind::group;
     const std::string container = checkpoint ? checkpoint_container : "layers";
@@ -101,7 +109,7 @@ void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& pla
         const bool weights = path.starts_with("vars/") || path.starts_with(cat(container, "/"));
         if (weights && !consumed.contains(cat("/", path))) plan.unexpected(root, path);
     }
-    plan_optimizer(root, model, plan);
+    plan_optimizer(root, model, plan, optimizer_mismatch);
 }
 
 }  // namespace kiln::serialization::detail

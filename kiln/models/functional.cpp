@@ -80,8 +80,8 @@ std::vector<LayerPtr> FunctionalLayer::keras_layer_order() const {
         return found == first_met.end() ? int64_t{-1} : found->second;  // an input the output does not use
     };
     std::stable_sort(order.begin(), order.end(), [&](const LayerPtr& a, const LayerPtr& b) {
-        const int64_t da = layer_depth[a.get()];
-        const int64_t db = layer_depth[b.get()];
+        const int64_t da = layer_depth.at(a.get());
+        const int64_t db = layer_depth.at(b.get());
         return da != db ? da > db : met(a) < met(b);
     });
     return order;

@@ -1,6 +1,7 @@
 // kiln: the whole public API in one include.
 #pragma once
 
+#include "kiln/core/blas_kernel.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/core/ops.hpp"
 #include "kiln/core/random.hpp"

@@ -216,3 +216,99 @@ TEST_CASE("batch_norm op: the fused kernels agree with batch norm composed of pr
     check_against_composed(Tensor::random_normal({4, 5, 3, 3}, -1.0f, 0.5f, 42), {.outer = 4, .channels = 5, .inner = 9},
                            {0, 2, 3}, {1, 5, 1, 1});
 }
+
+namespace {
+
+// Moments, output and gradients (x, gamma, beta) of batch_norm_training for a loss sum(y * dy).
+struct TrainingResult {
+    BatchMoments moments;
+    Tensor y, dx, dgamma, dbeta;
+};
+
+TrainingResult run_training(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& dy,
+                            const BatchNormLayout& l, const Tensor& mask = {}) {
+    GradientTape tape;
+    tape.watch(x);
+    tape.watch(gamma);
+    tape.watch(beta);
+    const double count_eps = mask.defined() ? 1e-7 : 0.0;
+    BatchMoments m = batch_moments(x, l, {.mask = mask, .count_epsilon = count_eps});
+    Tensor y = batch_norm_training(x, gamma, beta, m, l, {.mask = mask, .count_epsilon = count_eps});
+    auto g = tape.gradient(mul(y, dy), std::vector<Tensor>{x, gamma, beta});
+    return {m, y, g[0], g[1], g[2]};
+}
+
+}  // namespace
+
+TEST_CASE("batch_norm op: inputs of many tiles and blocks match naive formulas in every layout") {
+    // NHWC rows of 24 channels over many tiles, ghost batches of 400-row samples, and a mask.
+    const Tensor nhwc = Tensor::random_normal({16, 20, 20, 24}, 3.0f, 2.0f, 21);
+    const Tensor mask = greater(Tensor::random_uniform({16, 20, 20, 24}, 0.0f, 1.0f, 22), Tensor::scalar(0.3f));
+    const BatchNormLayout rows{.outer = 6400, .channels = 24, .inner = 1};
+    check_moments(nhwc, rows, batch_moments(nhwc, rows));
+    check_moments(nhwc, rows, batch_moments(nhwc, rows, {.mask = mask, .count_epsilon = 1e-7}), mask, 1e-7);
+    const BatchNormLayout ghosts{.outer = 6400, .channels = 24, .inner = 1, .groups = 4, .outer_per_sample = 400};
+    check_moments(nhwc, ghosts, batch_moments(nhwc, ghosts));
+    // NCHW planes longer than a tile (5000 values).
+    const Tensor nchw = Tensor::random_normal({3, 4, 50, 100}, -1.0f, 0.5f, 23);
+    const BatchNormLayout planes{.outer = 3, .channels = 4, .inner = 5000};
+    check_moments(nchw, planes, batch_moments(nchw, planes));
+}
+
+TEST_CASE("batch_norm op: training gradients of a large input match the closed form in double") {
+    // dx = gamma / sigma * (dy - mean(dy) - x_hat * mean(dy * x_hat)), dgamma = sum(dy x_hat), dbeta = sum(dy).
+    const Tensor x = Tensor::random_normal({8, 12, 12, 40}, 0.5f, 1.5f, 24);
+    const Tensor dy = Tensor::random_normal({8, 12, 12, 40}, 0.0f, 1.0f, 25);
+    const Tensor gamma = Tensor::random_uniform({40}, 0.5f, 1.5f, 26);
+    const Tensor beta = Tensor::random_normal({40}, 0.0f, 1.0f, 27);
+    const BatchNormLayout l{.outer = 8 * 12 * 12, .channels = 40, .inner = 1};
+    const TrainingResult r = run_training(x, gamma, beta, dy, l);
+    const int64_t n = l.outer;
+    for (int64_t c = 0; c < 40; ++c) {
+        double mean = 0, var = 0, mean_dy = 0, mean_dy_xhat = 0;
+        for (int64_t o = 0; o < n; ++o) mean += x.data()[o * 40 + c] / double(n);
+        for (int64_t o = 0; o < n; ++o) var += std::pow(x.data()[o * 40 + c] - mean, 2) / double(n);
+        const double sigma = std::sqrt(var + 1e-3);
+        for (int64_t o = 0; o < n; ++o) {
+            const double xhat = (x.data()[o * 40 + c] - mean) / sigma;
+            mean_dy += dy.data()[o * 40 + c] / double(n);
+            mean_dy_xhat += dy.data()[o * 40 + c] * xhat / double(n);
+        }
+        CHECK(r.dbeta.data()[c] == doctest::Approx(mean_dy * n).epsilon(1e-4));
+        CHECK(r.dgamma.data()[c] == doctest::Approx(mean_dy_xhat * n).epsilon(1e-4));
+        for (int64_t o = 0; o < n; o += 97) {
+            const int64_t e = o * 40 + c;
+            const double xhat = (x.data()[e] - mean) / sigma;
+            const double expected = gamma.data()[c] / sigma * (dy.data()[e] - mean_dy - xhat * mean_dy_xhat);
+            CHECK(r.dx.data()[e] == doctest::Approx(expected).epsilon(1e-4));
+            CHECK(r.y.data()[e] == doctest::Approx(xhat * gamma.data()[c] + beta.data()[c]).epsilon(1e-5));
+        }
+    }
+}
+
+TEST_CASE("batch_norm op: training and inference results do not depend on the thread count") {
+    const int before = get_num_threads();
+    auto check_layout = [](const Tensor& x, const BatchNormLayout& l, const Tensor& mask) {
+        const Tensor dy = Tensor::random_normal(x.shape(), 0.0f, 1.0f, 31);
+        const Tensor gamma = Tensor::random_uniform({l.channels}, 0.5f, 1.5f, 32);
+        const Tensor beta = Tensor::random_normal({l.channels}, 0.0f, 1.0f, 33);
+        set_num_threads(1);
+        const TrainingResult one = run_training(x, gamma, beta, dy, l, mask);
+        const Tensor inf_one = batch_norm_inference(x, beta, gamma, gamma, beta, l, 1e-3);
+        set_num_threads(2);
+        const TrainingResult two = run_training(x, gamma, beta, dy, l, mask);
+        const Tensor inf_two = batch_norm_inference(x, beta, gamma, gamma, beta, l, 1e-3);
+        CHECK(array_equal(one.moments.mean, two.moments.mean));
+        CHECK(array_equal(one.moments.variance, two.moments.variance));
+        for (auto [a, b] : {std::pair{one.y, two.y}, std::pair{one.dx, two.dx}, std::pair{one.dgamma, two.dgamma},
+                            std::pair{one.dbeta, two.dbeta}, std::pair{inf_one, inf_two}})
+            CHECK(array_equal(a, b));
+    };
+    const Tensor nhwc = Tensor::random_normal({32, 16, 16, 32}, 1.0f, 2.0f, 34);
+    check_layout(nhwc, {.outer = 32 * 16 * 16, .channels = 32, .inner = 1}, Tensor());
+    check_layout(nhwc, {.outer = 32 * 16 * 16, .channels = 32, .inner = 1},
+                 greater(Tensor::random_uniform(nhwc.shape(), 0.0f, 1.0f, 35), Tensor::scalar(0.5f)));
+    const Tensor nchw = Tensor::random_normal({32, 32, 16, 16}, 1.0f, 2.0f, 36);
+    check_layout(nchw, {.outer = 32, .channels = 32, .inner = 256}, Tensor());
+    set_num_threads(before);
+}

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ostream>
 
+#include "kiln/core/detail/storage_pool.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/core/ops/shape_ops.hpp"
 #include "kiln/core/random.hpp"
@@ -22,14 +23,6 @@ uint64_t next_tensor_id() {
 
 namespace {
 
-// 64-byte aligned, uninitialized storage for n floats (at least one element so the pointer is never null).
-std::shared_ptr<float[]> allocate_storage(int64_t n) {
-    const size_t bytes = (static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64 * 64;
-    auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!p) throw std::bad_alloc();
-    return std::shared_ptr<float[]>(p, [](float* q) { std::free(q); });
-}
-
 Tensor make_view(const Tensor& source, int64_t offset, Shape shape) {
     auto impl = std::make_shared<detail::TensorImpl>();
     impl->storage = source.impl()->storage;
@@ -44,7 +37,7 @@ Tensor make_view(const Tensor& source, int64_t offset, Shape shape) {
 Tensor Tensor::empty(Shape shape) {
     check_valid_shape(shape, "Tensor");
     auto impl = std::make_shared<detail::TensorImpl>();
-    impl->storage = allocate_storage(shape.numel());
+    impl->storage = detail::allocate_floats(shape.numel());
     impl->shape = std::move(shape);
     impl->id = detail::next_tensor_id();
     return Tensor(std::move(impl));

@@ -63,12 +63,16 @@ void GradientTape::add_record_if_tracked(std::string_view op, const std::vector<
                               backward_is_differentiable});
 }
 
-std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources) {
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Tensor>& sources,
+                                           const Tensor& output_gradient) {
     if (used_ && !persistent_)
         throw StateError(
             "GradientTape.gradient: this non-persistent tape was already used; create it with GradientTape(true) "
             "to compute several gradients");
     if (!target.defined()) throw ValueError("GradientTape.gradient: the target is undefined");
+    if (output_gradient.defined() && output_gradient.shape() != target.shape())
+        throw ShapeError(cat("GradientTape.gradient: output_gradient has shape ", output_gradient.shape(),
+                             ", expected the target's shape ", target.shape()));
     used_ = true;
 
     struct PauseGuard {
@@ -84,7 +88,8 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     }
 
     std::unordered_map<uint64_t, Tensor> grads;
-    if (tracks(target)) grads.emplace(target.id(), Tensor::ones_like(target));
+    if (tracks(target))
+        grads.emplace(target.id(), output_gradient.defined() ? output_gradient : Tensor::ones_like(target));
 
     for (auto rec = records_.rbegin(); rec != records_.rend(); ++rec) {
         auto found = grads.find(rec->output_id);
@@ -136,11 +141,12 @@ std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vect
     return result;
 }
 
-std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Variable>& sources) {
+std::vector<Tensor> GradientTape::gradient(const Tensor& target, const std::vector<Variable>& sources,
+                                           const Tensor& output_gradient) {
     std::vector<Tensor> values;
     values.reserve(sources.size());
     for (const Variable& v : sources) values.push_back(v.value());
-    return gradient(target, values);
+    return gradient(target, values, output_gradient);
 }
 
 Tensor GradientTape::gradient(const Tensor& target, const Tensor& source) {

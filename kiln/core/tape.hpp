@@ -44,8 +44,12 @@ public:
     // d(target)/d(source) for each source, in order, each with its source's shape. A non-scalar target is
     // differentiated as the sum of its elements. A source that the target does not depend on (or that the
     // tape never tracked) gets zeros, not an error, as with tf.GradientTape(unconnected_gradients=ZERO).
-    std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources);
-    std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable>& sources);
+    // `output_gradient` (target's shape), as tf.GradientTape's output_gradients, seeds the backward pass in place
+    // of ones: the result is then the vector-Jacobian product of output_gradient with d(target)/d(source).
+    std::vector<Tensor> gradient(const Tensor& target, const std::vector<Tensor>& sources,
+                                 const Tensor& output_gradient = {});
+    std::vector<Tensor> gradient(const Tensor& target, const std::vector<Variable>& sources,
+                                 const Tensor& output_gradient = {});
     Tensor gradient(const Tensor& target, const Tensor& source);
 
     bool persistent() const { return persistent_; }

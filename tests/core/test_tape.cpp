@@ -208,3 +208,20 @@ TEST_CASE("tape: PauseRecording stops every tape on the thread for its scope") {
     Tensor z = x * 5.0f;
     CHECK(tape.gradient(z + y, x).item() == 5.0f);  // y was computed unrecorded: a constant
 }
+
+TEST_CASE("tape: output_gradient seeds the backward pass (a vector-Jacobian product)") {
+    // y = x^2 * 3 elementwise; with seed v, dL/dx = v * 6x.
+    Tensor x{1.0f, -2.0f, 0.5f};
+    Tensor v{2.0f, 0.5f, -4.0f};
+    GradientTape tape;
+    tape.watch(x);
+    Tensor y = mul(square(x), Tensor::scalar(3.0f));
+    Tensor g = tape.gradient(y, std::vector<Tensor>{x}, v)[0];
+    CHECK(g.to_vector() == std::vector<float>{12.0f, -6.0f, -12.0f});
+    GradientTape other;
+    other.watch(x);
+    Tensor z = square(x);
+    CHECK_THROWS_WITH_AS(other.gradient(z, std::vector<Tensor>{x}, Tensor{1.0f, 2.0f}),
+                         doctest::Contains("output_gradient has shape [2], expected the target's shape [3]"),
+                         ShapeError);
+}

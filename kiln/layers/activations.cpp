@@ -122,6 +122,7 @@ ReLULayer::ReLULayer(const Options& options)
 Tensor ReLULayer::call(const Tensor& input, const CallContext&) {
     // As Keras computes it: x * (x > threshold), capped at max_value, minus negative_slope * relu(threshold - x).
     const float threshold = static_cast<float>(options_.threshold);
+    if (threshold == 0.0f && !options_.max_value && options_.negative_slope == 0.0) return relu(input);
     Tensor y = input * greater(input, Tensor::scalar(threshold));
     if (options_.max_value) y = clip(y, 0.0f, static_cast<float>(*options_.max_value));
     if (options_.negative_slope != 0.0)

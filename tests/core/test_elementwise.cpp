@@ -175,3 +175,23 @@ TEST_CASE("elementwise: second derivatives through composite backward passes") {
     CHECK(outer.gradient(dt, x).item() == doctest::Approx(-2 * t * (1 - t * t)).epsilon(1e-5));
     CHECK(outer.gradient(de, x).item() == doctest::Approx(std::exp(0.3)).epsilon(1e-5));
 }
+
+TEST_CASE("elementwise: relu propagates NaN and has a second derivative through its fused backward") {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const Tensor y = relu(Tensor{nan, -1.0f, 2.0f});
+    CHECK(std::isnan(y.data()[0]));
+    CHECK(y.data()[1] == 0.0f);
+    CHECK(y.data()[2] == 2.0f);
+    // f = sum(relu(x) * x): df/dx = 2x where x > 0, else 0; d2f/dx2 = 2 where x > 0, else 0.
+    Tensor x{-1.5f, 0.5f, 3.0f};
+    GradientTape outer;
+    outer.watch(x);
+    Tensor first;
+    {
+        GradientTape inner;
+        inner.watch(x);
+        first = inner.gradient(sum(mul(relu(x), x)), x);
+    }
+    CHECK(values(first) == std::vector<float>{0.0f, 1.0f, 6.0f});
+    CHECK(values(outer.gradient(first, x)) == std::vector<float>{0.0f, 2.0f, 2.0f});
+}

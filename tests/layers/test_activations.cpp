@@ -133,6 +133,9 @@ TEST_CASE("ReLU: max_value, negative_slope and threshold as Keras's layer") {
     CHECK(layers::ReLU()->name().rfind("re_lu", 0) == 0);
     testing::check_gradients("ReLU", [&relu](const std::vector<Tensor>& in) { return relu(in[0] * 3.0f); },
                              {smooth_points()});
+    layers::ReLU plain;  // the default takes the fused relu op
+    testing::check_gradients("ReLU default", [&plain](const std::vector<Tensor>& in) { return plain(in[0] * 3.0f); },
+                             {smooth_points()});
     CHECK_THROWS_WITH_AS(layers::ReLU({.max_value = -1.0}), doctest::Contains("max_value cannot be negative"),
                          ValueError);
     CHECK_THROWS_WITH_AS(layers::ReLU({.negative_slope = -0.1}), doctest::Contains("negative_slope cannot be negative"),

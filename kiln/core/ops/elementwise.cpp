@@ -191,12 +191,26 @@ Tensor clip(const Tensor& x, float lo, float hi) {
     return out;
 }
 
-Tensor relu(const Tensor& x) {
-    Tensor out = detail::map_unary(x, [](float v) { return v > 0.0f ? v : 0.0f; });
+namespace {
+
+// relu's backward in one pass, g where x > 0 and 0 elsewhere; linear in g, so differentiable to any order.
+Tensor relu_gradient(const Tensor& g, const Tensor& x) {
+    Tensor out = detail::map_binary(g, x, "relu_gradient", [](float gv, float xv) { return xv > 0.0f ? gv : 0.0f; });
     if (autograd::is_recording())
-        autograd::record("relu", {x}, out, [x](const Tensor& g, const Needs&) {
-            return Grads{mul(g, constant_of(x, [](float v) { return v > 0.0f ? 1.0f : 0.0f; }))};
+        autograd::record("relu_gradient", {g, x}, out, [x](const Tensor& gg, const Needs& n) {
+            return Grads{n[0] ? relu_gradient(gg, x) : Tensor(), n[1] ? Tensor::zeros_like(x) : Tensor()};
         });
+    return out;
+}
+
+}  // namespace
+
+Tensor relu(const Tensor& x) {
+    // NaN propagates, as in TensorFlow and PyTorch.
+    Tensor out = detail::map_unary(x, [](float v) { return v < 0.0f ? 0.0f : v; });
+    if (autograd::is_recording())
+        autograd::record("relu", {x}, out,
+                         [x](const Tensor& g, const Needs&) { return Grads{relu_gradient(g, x)}; });
     return out;
 }
 

@@ -23,8 +23,10 @@ constexpr DataFormat kLast = DataFormat::channels_last;
 constexpr DataFormat kFirst = DataFormat::channels_first;
 
 // Pooling straight from the TensorFlow definition: explicit output size and padding formulas, every window
-// visited element by element through Tensor::at, padded positions skipped.
-Tensor naive_pool(const Tensor& x, bool is_max, Pair k, Pair s, Padding padding, DataFormat format) {
+// visited element by element through Tensor::at, padded positions skipped. With `grad_out` (max only), adds each
+// output's gradient at its window's first maximum into *grad_in (x's shape, zeros).
+Tensor naive_pool(const Tensor& x, bool is_max, Pair k, Pair s, Padding padding, DataFormat format,
+                  const Tensor* grad_out = nullptr, Tensor* grad_in = nullptr) {
     const bool last = format == kLast;
     const int64_t batch = x.dim(0), channels = last ? x.dim(3) : x.dim(1);
     const Pair in{last ? x.dim(1) : x.dim(2), last ? x.dim(2) : x.dim(3)};
@@ -43,6 +45,7 @@ Tensor naive_pool(const Tensor& x, bool is_max, Pair k, Pair s, Padding padding,
             for (int64_t oy = 0; oy < out[0]; ++oy)
                 for (int64_t ox = 0; ox < out[1]; ++ox) {
                     float best = -std::numeric_limits<float>::infinity();
+                    Pair best_at{-1, -1};
                     double total = 0.0;
                     int count = 0;
                     for (int64_t dy = 0; dy < k[0]; ++dy)
@@ -50,12 +53,17 @@ Tensor naive_pool(const Tensor& x, bool is_max, Pair k, Pair s, Padding padding,
                             const int64_t iy = oy * s[0] - pad[0] + dy, ix = ox * s[1] - pad[1] + dx;
                             if (iy < 0 || iy >= in[0] || ix < 0 || ix >= in[1]) continue;
                             const float v = last ? x.at({n, iy, ix, c}) : x.at({n, c, iy, ix});
+                            if (best_at[0] < 0 || v > best) best_at = {iy, ix};
                             best = std::max(best, v);
                             total += v;
                             ++count;
                         }
                     const float result = is_max ? best : static_cast<float>(total / count);
                     (last ? y.at({n, oy, ox, c}) : y.at({n, c, oy, ox})) = result;
+                    if (grad_out != nullptr) {
+                        const float g = last ? grad_out->at({n, oy, ox, c}) : grad_out->at({n, c, oy, ox});
+                        (last ? grad_in->at({n, best_at[0], best_at[1], c}) : grad_in->at({n, c, best_at[0], best_at[1]})) += g;
+                    }
                 }
     return y;
 }
@@ -165,6 +173,14 @@ TEST_CASE("max_pool2d and avg_pool2d match a naive reference in NHWC and NCHW") 
             const Pool2DOptions o{c.pool, c.strides, c.padding, f};
             check_close(max_pool2d(x, o), naive_pool(x, true, c.pool, c.strides, c.padding, f));
             check_close(avg_pool2d(x, o), naive_pool(x, false, c.pool, c.strides, c.padding, f));
+            // max's gradient: overlapping windows add up, inputs no window covers get 0.
+            GradientTape tape;
+            tape.watch(x);
+            const Tensor y = max_pool2d(x, o);
+            const Tensor dy = Tensor::random_uniform(y.shape(), -1.0f, 1.0f, seed++);
+            Tensor dx = Tensor::zeros(x.shape());
+            naive_pool(x, true, c.pool, c.strides, c.padding, f, &dy, &dx);
+            check_close(tape.gradient(y, std::vector<Tensor>{x}, dy)[0], dx);
         }
     }
 }

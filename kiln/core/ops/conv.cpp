@@ -13,6 +13,7 @@
 
 #include "kiln/core/detail/gemm.hpp"
 #include "kiln/core/detail/parallel.hpp"
+#include "kiln/core/detail/storage_pool.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/core/tape.hpp"
 
@@ -22,8 +23,11 @@ namespace {
 using Grads = std::vector<Tensor>;
 using Needs = std::vector<bool>;
 
-// Upper bound on the column buffer of one chunk of images (at least one image is always processed).
-constexpr int64_t kColumnBufferBytes = int64_t{64} << 20;
+// Column buffer for one chunk of images (at least one image is always processed): small enough to stay in
+// a core's L2 cache between im2col and sgemm. Measured on (64,32,32,32) 3x3 32->64 forward+backward, 1 thread:
+// 64 MiB 141 ms, 8 MiB 86 ms, 2 MiB 77 ms, 1 MiB 99 ms. It does not follow the thread count: the kernel
+// gradient adds up chunk by chunk, and its rounding must not depend on the number of threads.
+constexpr int64_t kColumnBufferBytes = int64_t{2} << 20;
 
 // The sizes of one conv2d call, in NHWC terms whatever the data format.
 struct Geometry {
@@ -165,7 +169,7 @@ template <class F>
 void for_each_chunk(const Geometry& g, F f) {
     const int64_t per_image = std::max<int64_t>(1, g.pixels() * g.patch() * static_cast<int64_t>(sizeof(float)));
     const int64_t chunk = std::clamp<int64_t>(kColumnBufferBytes / per_image, 1, std::max<int64_t>(g.batch, 1));
-    const auto col = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(chunk * g.pixels() * g.patch()));
+    const auto col = detail::allocate_floats(chunk * g.pixels() * g.patch());
     for (int64_t first = 0; first < g.batch; first += chunk) f(first, std::min(chunk, g.batch - first), col.get());
 }
 

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
 #include <string_view>
 
 #include "kiln/core/detail/parallel.hpp"
@@ -109,14 +112,106 @@ int64_t argmax_in_window(const PoolGeometry& g, const float* px, int64_t plane, 
     return best;
 }
 
-Tensor max_pool_backward(const PoolGeometry& g, const Tensor& x, const Tensor& grad) {
-    Tensor gx = Tensor::zeros(x.shape());
-    const float* px = x.data();
+// Where each output element's maximum was: its input index minus that of its window's first element, one
+// int32 per output element. Kept from the forward pass so the backward reads no x and compares nothing.
+using ArgmaxOffsets = std::shared_ptr<std::vector<int32_t>>;
+
+int64_t window_origin(const PoolGeometry& g, int64_t plane, const Window& w) {
+    return plane + w.y0 * g.in.row_stride() + w.x0 * g.in.col_stride();
+}
+
+void check_offsets_fit(const PoolGeometry& g) {
+    if (g.pool[0] * g.in.row_stride() >= std::numeric_limits<int32_t>::max())
+        throw ValueError(cat("max_pool2d: a window spans ", g.pool[0] * g.in.row_stride(),
+                             " input elements, more than this kernel supports (2^31)"));
+}
+
+// Windows of different output elements share no input element, so the backward can write instead of add.
+bool windows_are_disjoint(const PoolGeometry& g) { return g.strides[0] >= g.pool[0] && g.strides[1] >= g.pool[1]; }
+// Disjoint windows that also cover every input element: no input gradient needs zeroing first.
+bool windows_tile_input(const PoolGeometry& g) {
+    return windows_are_disjoint(g) && g.strides == g.pool && g.pad_top == 0 && g.pad_left == 0 &&
+           g.out.height * g.pool[0] == g.in.height && g.out.width * g.pool[1] == g.in.width;
+}
+
+// NHWC: for each output pixel, all channels at once (vectorized along C), parallel over output rows.
+void max_pool_forward_nhwc(const PoolGeometry& g, const float* px, float* po, int32_t* arg) {
+    const int64_t C = g.in.channels;
+    detail::parallel_for(g.batch * g.out.height, detail::grain_for_cost(g.out.width * C * g.pool[0] * g.pool[1]),
+                         [&](int64_t rb, int64_t re) {
+        for (int64_t r = rb; r < re; ++r) {
+            const int64_t n = r / g.out.height, oy = r % g.out.height;
+            for (int64_t ox = 0; ox < g.out.width; ++ox) {
+                const Window w = g.window(oy, ox);
+                const float* base = px + window_origin(g, g.in.plane_offset(n, 0), w);
+                const int64_t o = ((n * g.out.height + oy) * g.out.width + ox) * C;
+                float* best = po + o;
+                int32_t* where = arg + o;
+                std::copy_n(base, C, best);
+                std::fill_n(where, C, 0);
+                for (int64_t y = 0; y < w.y1 - w.y0; ++y)
+                    for (int64_t x = 0; x < w.x1 - w.x0; ++x) {
+                        if (y == 0 && x == 0) continue;
+                        const auto off = static_cast<int32_t>(y * g.in.row_stride() + x * C);
+                        const float* v = base + off;
+#pragma omp simd
+                        for (int64_t c = 0; c < C; ++c) {
+                            const bool take = v[c] > best[c] || (v[c] != v[c] && best[c] == best[c]);
+                            best[c] = take ? v[c] : best[c];
+                            where[c] = take ? off : where[c];
+                        }
+                    }
+            }
+        }
+    });
+}
+
+// NHWC backward: each window's elements get the output gradient at the recorded maximum and 0 elsewhere
+// (written, when windows are disjoint) or the gradient is added at the maximum (overlapping windows, parallel
+// over images only so that no two tasks add to one element).
+void max_pool_backward_nhwc(const PoolGeometry& g, const float* pg, const int32_t* arg, float* pgx) {
+    const int64_t C = g.in.channels;
+    const bool disjoint = windows_are_disjoint(g);
+    const int64_t rows = disjoint ? g.batch * g.out.height : g.batch;
+    const int64_t out_rows_per_item = disjoint ? 1 : g.out.height;
+    detail::parallel_for(rows, detail::grain_for_cost(out_rows_per_item * g.out.width * C * g.pool[0] * g.pool[1]),
+                         [&](int64_t rb, int64_t re) {
+        for (int64_t r = rb * out_rows_per_item; r < re * out_rows_per_item; ++r) {
+            const int64_t n = r / g.out.height, oy = r % g.out.height;
+            for (int64_t ox = 0; ox < g.out.width; ++ox) {
+                const Window w = g.window(oy, ox);
+                float* base = pgx + window_origin(g, g.in.plane_offset(n, 0), w);
+                const int64_t o = ((n * g.out.height + oy) * g.out.width + ox) * C;
+                const float* go = pg + o;
+                const int32_t* where = arg + o;
+                if (!disjoint) {
+                    for (int64_t c = 0; c < C; ++c) base[where[c] + c] += go[c];
+                    continue;
+                }
+                for (int64_t y = 0; y < w.y1 - w.y0; ++y)
+                    for (int64_t x = 0; x < w.x1 - w.x0; ++x) {
+                        const auto off = static_cast<int32_t>(y * g.in.row_stride() + x * C);
+                        float* d = base + off;
+#pragma omp simd
+                        for (int64_t c = 0; c < C; ++c) d[c] = where[c] == off ? go[c] : 0.0f;
+                    }
+            }
+        }
+    });
+}
+
+Tensor max_pool_backward(const PoolGeometry& g, const ArgmaxOffsets& arg, const Tensor& grad) {
+    const bool nhwc = g.in.format == DataFormat::channels_last;
+    Tensor gx = nhwc && windows_tile_input(g) ? Tensor::empty(g.in.shape(g.batch)) : Tensor::zeros(g.in.shape(g.batch));
     const float* pg = grad.data();
     float* pgx = gx.data();
-    for_each_window(g, [&](int64_t plane, int64_t o, const Window& w) {
-        pgx[argmax_in_window(g, px, plane, w)] += pg[o];
-    });
+    if (nhwc) {
+        max_pool_backward_nhwc(g, pg, arg->data(), pgx);
+    } else {
+        for_each_window(g, [&](int64_t plane, int64_t o, const Window& w) {
+            pgx[window_origin(g, plane, w) + (*arg)[o]] += pg[o];
+        });
+    }
     return gx;
 }
 
@@ -135,16 +230,24 @@ Tensor avg_pool_backward(const PoolGeometry& g, const Tensor& grad) {
 
 Tensor max_pool2d(const Tensor& x, const Pool2DOptions& options) {
     const PoolGeometry g = pool_geometry(x.shape(), options, "max_pool2d");
+    check_offsets_fit(g);
     Tensor out = Tensor::empty(g.out.shape(g.batch));
     const float* px = x.data();
     float* po = out.data();
-    for_each_window(g, [&](int64_t plane, int64_t o, const Window& w) {
-        po[o] = px[argmax_in_window(g, px, plane, w)];
-    });
+    auto arg = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(out.size()));
+    if (g.in.format == DataFormat::channels_last) {
+        max_pool_forward_nhwc(g, px, po, arg->data());
+    } else {
+        for_each_window(g, [&](int64_t plane, int64_t o, const Window& w) {
+            const int64_t best = argmax_in_window(g, px, plane, w);
+            po[o] = px[best];
+            (*arg)[o] = static_cast<int32_t>(best - window_origin(g, plane, w));
+        });
+    }
     if (autograd::is_recording())
         autograd::record(
             "max_pool2d", {x}, out,
-            [g, x](const Tensor& grad, const Needs&) { return Grads{max_pool_backward(g, x, grad)}; }, false);
+            [g, arg](const Tensor& grad, const Needs&) { return Grads{max_pool_backward(g, arg, grad)}; }, false);
     return out;
 }
 

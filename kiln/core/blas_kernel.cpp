@@ -26,7 +26,9 @@ const char* better_kernel_for_this_processor() {
 }
 
 // Runs when libkiln loads: OpenBLAS, a dependency, is initialized by then, and no BLAS call has been made.
+// OpenBLAS runs single-threaded: kiln's gemm spreads products over TBB threads (kiln/core/threads.hpp).
 const bool kernel_selected = [] {
+    openblas_set_num_threads(1);
     const char* kernel = better_kernel_for_this_processor();
     if (kernel == nullptr) return false;
     // Set only for the re-selection and removed afterwards, so child processes choose for themselves.

@@ -1,7 +1,5 @@
 #include "kiln/core/threads.hpp"
 
-#include <cblas.h>
-
 #include <memory>
 #include <mutex>
 #include <tbb/global_control.h>
@@ -32,7 +30,6 @@ void set_num_threads(int n) {
     s.tbb_limit.reset();  // at most one limit alive, else TBB keeps the smallest
     s.tbb_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                         static_cast<size_t>(n));
-    openblas_set_num_threads(n);
     s.num_threads = n;
 }
 

@@ -1,6 +1,6 @@
-// The one owner of kiln's threads. set_num_threads() sets oneTBB (kiln's elementwise, reduction and layer
-// kernels) and OpenBLAS (matmul, convolution) together. kiln calls OpenBLAS only from outside TBB tasks, so
-// the two pools never nest. Default: the machine's cores.
+// The one owner of kiln's threads: oneTBB runs every parallel kernel, matrix products included (each a set of
+// fixed blocks, one single-threaded OpenBLAS call per block), so results do not depend on the thread count and
+// the two libraries' pools never compete. OpenBLAS itself is kept at one thread. Default: the machine's cores.
 #pragma once
 
 namespace kiln {

@@ -4,7 +4,7 @@
 // for each group, kernel row, kernel column, the group's input channels (zeros where the tap is in the
 // padding). Group g's columns times group g's kernel columns give group g's output filters; the three
 // matrices are addressed in place through leading dimensions. channels_first input is converted to NHWC and
-// the result back. The column buffer is filled by TBB tasks; sgemm runs afterwards on the calling thread.
+// the result back. Chunks of images run in parallel, each with a column buffer of its own.
 
 #include "kiln/core/ops/conv.hpp"
 
@@ -163,14 +163,30 @@ void col2im(const Geometry& g, const float* col, int64_t first, int64_t count, f
     });
 }
 
-// Calls f(first, count, col) over consecutive chunks of the batch, with a column buffer for `count` images
-// that stays under kColumnBufferBytes unless a single image needs more.
+// The batch in consecutive chunks of images whose column buffer stays under kColumnBufferBytes (at least one
+// image per chunk). The split depends on the shapes only, never on the thread count.
+struct Chunks {
+    int64_t images_per_chunk, count;
+};
+
+Chunks chunks_of(const Geometry& g) {
+    const int64_t per_image = std::max<int64_t>(1, g.pixels() * g.patch() * static_cast<int64_t>(sizeof(float)));
+    const int64_t images = std::clamp<int64_t>(kColumnBufferBytes / per_image, 1, std::max<int64_t>(g.batch, 1));
+    return {images, (g.batch + images - 1) / images};
+}
+
+// Calls f(chunk, first, count, col) for every chunk, in parallel: images [first, first + count) with a column
+// buffer of the task's own, so each chunk's im2col and sgemm run on one core out of its cache.
 template <class F>
 void for_each_chunk(const Geometry& g, F f) {
-    const int64_t per_image = std::max<int64_t>(1, g.pixels() * g.patch() * static_cast<int64_t>(sizeof(float)));
-    const int64_t chunk = std::clamp<int64_t>(kColumnBufferBytes / per_image, 1, std::max<int64_t>(g.batch, 1));
-    const auto col = detail::allocate_floats(chunk * g.pixels() * g.patch());
-    for (int64_t first = 0; first < g.batch; first += chunk) f(first, std::min(chunk, g.batch - first), col.get());
+    const Chunks chunks = chunks_of(g);
+    detail::parallel_for(chunks.count, 1, [&](int64_t begin, int64_t end) {
+        const auto col = detail::allocate_floats(chunks.images_per_chunk * g.pixels() * g.patch());
+        for (int64_t chunk = begin; chunk < end; ++chunk) {
+            const int64_t first = chunk * chunks.images_per_chunk;
+            f(chunk, first, std::min(chunks.images_per_chunk, g.batch - first), col.get());
+        }
+    });
 }
 
 // How many floats group g + 1 of each gemm operand starts after group g.
@@ -178,7 +194,7 @@ struct GroupStep {
     int64_t a, b, c;
 };
 
-// For each group g: C_g = op(A_g) op(B_g) + beta C_g, the groups' operands `step` apart. On the calling thread.
+// For each group g: C_g = op(A_g) op(B_g) + beta C_g, the groups' operands `step` apart.
 void grouped_gemm(const Geometry& g, int64_t m, int64_t n, int64_t k, detail::GemmOperand a, detail::GemmOperand b,
                   float beta, float* c, int64_t ldc, GroupStep step) {
     for (int64_t group = 0; group < g.groups; ++group) {
@@ -193,7 +209,7 @@ void grouped_gemm(const Geometry& g, int64_t m, int64_t n, int64_t k, detail::Ge
 Tensor forward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel) {
     Tensor y = Tensor::empty(Shape{g.batch, g.rows.output, g.cols.output, g.filters});
     const GroupStep step{g.group_patch(), g.group_filters(), g.group_filters()};
-    for_each_chunk(g, [&](int64_t first, int64_t count, float* col) {
+    for_each_chunk(g, [&](int64_t, int64_t first, int64_t count, float* col) {
         im2col(g, x.data(), first, count, col);
         grouped_gemm(g, count * g.pixels(), g.group_filters(), g.group_patch(), {col, g.patch()},
                      {kernel.data(), g.filters}, 0.0f, y.data() + first * g.pixels() * g.filters, g.filters, step);
@@ -202,17 +218,21 @@ Tensor forward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel) {
 }
 
 // Gradients of x (NHWC) and kernel from dy (NHWC): dcol_g = dy_g kernel_g^T folded back by col2im, and
-// dkernel_g = sum over chunks of col_g^T dy_g. Only the requested ones are computed (others stay undefined).
+// dkernel_g = the sum of each chunk's col_g^T dy_g, added in chunk order. Only the requested ones are computed
+// (others stay undefined).
 Grads backward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel, const Tensor& dy, const Needs& needs) {
     Tensor dx = needs[0] ? Tensor::zeros(x.shape()) : Tensor();
-    Tensor dkernel = needs[1] ? Tensor::zeros(kernel.shape()) : Tensor();
-    for_each_chunk(g, [&](int64_t first, int64_t count, float* col) {
+    Tensor dkernel = needs[1] ? Tensor::empty(kernel.shape()) : Tensor();
+    const int64_t kernel_size = kernel.size();
+    const auto partials = detail::allocate_floats(needs[1] ? chunks_of(g).count * kernel_size : 0);
+    for_each_chunk(g, [&](int64_t chunk, int64_t first, int64_t count, float* col) {
         const int64_t rows = count * g.pixels();
         const float* dy_chunk = dy.data() + first * g.pixels() * g.filters;
         if (needs[1]) {
             im2col(g, x.data(), first, count, col);
             grouped_gemm(g, g.group_patch(), g.group_filters(), rows, {col, g.patch(), true}, {dy_chunk, g.filters},
-                         1.0f, dkernel.data(), g.filters, {g.group_patch(), g.group_filters(), g.group_filters()});
+                         0.0f, partials.get() + chunk * kernel_size, g.filters,
+                         {g.group_patch(), g.group_filters(), g.group_filters()});
         }
         if (needs[0]) {
             grouped_gemm(g, rows, g.group_patch(), g.group_filters(), {dy_chunk, g.filters},
@@ -221,6 +241,15 @@ Grads backward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel, co
             col2im(g, col, first, count, dx.data());
         }
     });
+    if (needs[1]) {
+        float* dk = dkernel.data();
+        const float* p = partials.get();
+        const int64_t chunks = chunks_of(g).count;
+        if (chunks == 0) std::fill_n(dk, kernel_size, 0.0f);  // an empty batch
+        else std::copy_n(p, kernel_size, dk);
+        for (int64_t chunk = 1; chunk < chunks; ++chunk)
+            for (int64_t i = 0; i < kernel_size; ++i) dk[i] += p[chunk * kernel_size + i];
+    }
     return {dx, dkernel};
 }
 

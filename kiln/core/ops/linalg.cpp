@@ -22,7 +22,7 @@ std::string transpose_note(bool transpose_a, bool transpose_b) {
     return "";
 }
 
-// The product without recording: one sgemm per matrix of the broadcast batch, from the calling thread.
+// The product without recording: one gemm per matrix of the broadcast batch.
 Tensor matmul_raw(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
     const Shape& as = a.shape();
     const Shape& bs = b.shape();

@@ -9,6 +9,26 @@
 
 using namespace kiln;
 
+namespace {
+
+// Runs `run` (returning tensors) with 1 and with 2 threads and checks the results are bitwise equal.
+template <class F>
+void check_same_for_1_and_2_threads(F run) {
+    const int before = get_num_threads();
+    set_num_threads(1);
+    const std::vector<Tensor> one = run();
+    set_num_threads(2);
+    const std::vector<Tensor> two = run();
+    set_num_threads(before);
+    REQUIRE(one.size() == two.size());
+    for (size_t i = 0; i < one.size(); ++i) {
+        CAPTURE(i);
+        CHECK(array_equal(one[i], two[i]));
+    }
+}
+
+}  // namespace
+
 TEST_CASE("threads: set_num_threads sets oneTBB; OpenBLAS always runs one thread") {
     const int before = get_num_threads();
     set_num_threads(1);
@@ -42,25 +62,15 @@ TEST_CASE("threads: matmul of every shape class does not depend on the thread co
     const Tensor a = Tensor::random_normal({700, 300}, 0.0f, 1.0f, 9);
     const Tensor b = Tensor::random_normal({300, 900}, 0.0f, 1.0f, 10);
     const Tensor few = Tensor::random_normal({40, 300}, 0.0f, 1.0f, 11);
-    auto run = [&](int threads) {
-        set_num_threads(threads);
+    check_same_for_1_and_2_threads([&] {
         return std::vector<Tensor>{matmul(a, b), matmul(few, b), matmul(a, a, true, false), matmul(b, b, false, true)};
-    };
-    const int before = get_num_threads();
-    const auto one = run(1);
-    const auto two = run(2);
-    set_num_threads(before);
-    for (size_t i = 0; i < one.size(); ++i) {
-        CAPTURE(i);
-        CHECK(array_equal(one[i], two[i]));
-    }
+    });
 }
 
 TEST_CASE("threads: conv2d and pooling forward and backward do not depend on the thread count") {
     const Tensor x = Tensor::random_normal({12, 20, 20, 16}, 0.0f, 1.0f, 7);
     const Tensor kernel = Tensor::random_normal({3, 3, 16, 24}, 0.0f, 0.2f, 8);
-    auto run = [&](int threads) {
-        set_num_threads(threads);
+    check_same_for_1_and_2_threads([&] {
         GradientTape tape;
         tape.watch(x);
         tape.watch(kernel);
@@ -68,13 +78,5 @@ TEST_CASE("threads: conv2d and pooling forward and backward do not depend on the
         const Tensor pooled = max_pool2d(conv, {.pool_size = {3, 3}, .strides = {2, 2}});  // overlapping windows
         auto grads = tape.gradient(sum(pooled * pooled), std::vector<Tensor>{x, kernel});
         return std::vector<Tensor>{conv, pooled, grads[0], grads[1]};
-    };
-    const int before = get_num_threads();
-    const auto one = run(1);
-    const auto two = run(2);
-    set_num_threads(before);
-    for (size_t i = 0; i < one.size(); ++i) {
-        CAPTURE(i);
-        CHECK(array_equal(one[i], two[i]));
-    }
+    });
 }

@@ -111,37 +111,56 @@ Tensor nhwc_to_nchw(const Tensor& t) {
     return swap_inner_axes(t, s[0], s[1] * s[2], s[3], Shape{s[0], s[3], s[1], s[2]});
 }
 
-// Calls f(col_offset, x_offset) for every (group, kernel row, kernel column) of the column-buffer row of output
-// pixel `pixel` of image `image`: that row's group_channels() values from col_offset on correspond to x's
-// values from x_offset on (NHWC), or to zero padding when x_offset is -1.
+// Calls f(col_offset, x_offset, length) over the column-buffer row of output pixel `pixel` of image `image`:
+// its `length` values from col_offset on are x's values from x_offset on (NHWC), or zero padding when
+// x_offset is -1. Without groups and dilation along W, the taps of one kernel row are neighbours in x too, so
+// each kernel row is at most three spans (padding, inside, padding); otherwise each tap is one span.
 template <class F>
-void for_each_tap(const Geometry& g, int64_t image, int64_t pixel, F f) {
+void for_each_span(const Geometry& g, int64_t image, int64_t pixel, F f) {
     const int64_t oh = pixel / g.cols.output;
     const int64_t ow = pixel % g.cols.output;
     const int64_t run = g.group_channels();
+    const int64_t iw0 = ow * g.stride_w - g.cols.pad_before;
+    auto x_at = [&](int64_t ih, int64_t iw, int64_t group) {
+        return ((image * g.height + ih) * g.width + iw) * g.channels + group * run;
+    };
     int64_t col = 0;
+    if (g.groups == 1 && g.dilation_w == 1) {
+        const int64_t j_lo = std::clamp<int64_t>(-iw0, 0, g.kernel_w);
+        const int64_t j_hi = std::clamp<int64_t>(g.width - iw0, j_lo, g.kernel_w);
+        for (int64_t i = 0; i < g.kernel_h; ++i, col += g.kernel_w * run) {
+            const int64_t ih = oh * g.stride_h - g.rows.pad_before + i * g.dilation_h;
+            if (ih < 0 || ih >= g.height) {
+                f(col, -1, g.kernel_w * run);
+                continue;
+            }
+            if (j_lo > 0) f(col, -1, j_lo * run);
+            if (j_hi > j_lo) f(col + j_lo * run, x_at(ih, iw0 + j_lo, 0), (j_hi - j_lo) * run);
+            if (j_hi < g.kernel_w) f(col + j_hi * run, -1, (g.kernel_w - j_hi) * run);
+        }
+        return;
+    }
     for (int64_t group = 0; group < g.groups; ++group)
         for (int64_t i = 0; i < g.kernel_h; ++i) {
             const int64_t ih = oh * g.stride_h - g.rows.pad_before + i * g.dilation_h;
             for (int64_t j = 0; j < g.kernel_w; ++j, col += run) {
-                const int64_t iw = ow * g.stride_w - g.cols.pad_before + j * g.dilation_w;
+                const int64_t iw = iw0 + j * g.dilation_w;
                 const bool inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
-                f(col, inside ? ((image * g.height + ih) * g.width + iw) * g.channels + group * run : -1);
+                f(col, inside ? x_at(ih, iw, group) : -1, run);
             }
         }
 }
 
 // Unrolls images [first, first + count) of x (NHWC) into `col`, parallel over its rows.
 void im2col(const Geometry& g, const float* x, int64_t first, int64_t count, float* col) {
-    const int64_t run = g.group_channels();
     detail::parallel_for(count * g.pixels(), detail::grain_for_cost(g.patch()), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             float* row = col + r * g.patch();
-            for_each_tap(g, first + r / g.pixels(), r % g.pixels(), [&](int64_t c, int64_t at) {
+            for_each_span(g, first + r / g.pixels(), r % g.pixels(), [&](int64_t c, int64_t at, int64_t length) {
                 if (at < 0)
-                    std::fill_n(row + c, run, 0.0f);
+                    std::fill_n(row + c, length, 0.0f);
                 else
-                    std::copy_n(x + at, run, row + c);
+                    std::copy_n(x + at, length, row + c);
             });
         }
     });
@@ -150,14 +169,13 @@ void im2col(const Geometry& g, const float* x, int64_t first, int64_t count, flo
 // Adds the rows of `col` back onto dx (NHWC) for images [first, first + count): the adjoint of im2col. The rows
 // of one image overlap in dx, so the work is parallel over images only.
 void col2im(const Geometry& g, const float* col, int64_t first, int64_t count, float* dx) {
-    const int64_t run = g.group_channels();
     detail::parallel_for(count, detail::grain_for_cost(g.pixels() * g.patch()), [&](int64_t begin, int64_t end) {
         for (int64_t n = begin; n < end; ++n)
             for (int64_t p = 0; p < g.pixels(); ++p) {
                 const float* row = col + (n * g.pixels() + p) * g.patch();
-                for_each_tap(g, first + n, p, [&](int64_t c, int64_t at) {
+                for_each_span(g, first + n, p, [&](int64_t c, int64_t at, int64_t length) {
                     if (at < 0) return;
-                    for (int64_t k = 0; k < run; ++k) dx[at + k] += row[c + k];
+                    for (int64_t k = 0; k < length; ++k) dx[at + k] += row[c + k];
                 });
             }
     });

@@ -216,7 +216,8 @@ def workloads():
         w["bn_train_fwdbwd/" + name] = lambda s=shape, c=cl: forward_backward(batch_norm(s, c), normal(s, 1, c),
                                                                               True, c)
     name, shape, filters, stride, _ = CONV_CASES[0]
-    w["conv_fwd/" + name] = lambda: forward(conv(shape[1], filters, stride), normal(shape, 1, True), False)
+    w["conv_fwd/" + name] = lambda s=shape, f=filters, st=stride: forward(conv(s[1], f, st), normal(s, 1, True),
+                                                                          False)
     for name, shape, filters, stride, grad in CONV_CASES:
         w["conv_fwdbwd/" + name] = lambda s=shape, f=filters, st=stride, g=grad: forward_backward(
             conv(s[1], f, st), normal(s, 1, True), g, True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages kiln builds with, skipping any that are already there.
+# `setup.sh --bench` also installs what bench/torch_bench.py needs (docs/performance.md).
 set -euo pipefail
 
 packages=(
@@ -7,6 +8,12 @@ packages=(
   libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev zlib1g-dev libhdf5-dev libzip-dev
   dataset-fashion-mnist
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(python3-torch python3-numpy)
+elif [ $# -gt 0 ]; then
+  echo "usage: setup.sh [--bench]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -29,7 +29,7 @@ void check_same_for_1_and_2_threads(F run) {
 
 }  // namespace
 
-TEST_CASE("threads: set_num_threads sets oneTBB; OpenBLAS always runs one thread") {
+TEST_CASE("threads: set_num_threads sets oneTBB, and OpenBLAS always runs one thread") {
     const int before = get_num_threads();
     set_num_threads(1);
     CHECK(get_num_threads() == 1);

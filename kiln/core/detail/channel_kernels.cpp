@@ -11,6 +11,9 @@ namespace {
 // of the fixed split; each block's partial results are combined in block order).
 constexpr int64_t kTileValues = 4096;
 constexpr int64_t kBlockValues = int64_t{1} << 16;
+// Rows per tile at the least when inner == 1: with wide rows (2-D inputs of 1024 features) a tile of a few rows
+// spends more time merging its per-channel moments in double than reading its values.
+constexpr int64_t kMinTileRows = 16;
 
 int64_t group_of(const BatchNormLayout& l, int64_t o) { return (o / l.outer_per_sample) % l.groups; }
 
@@ -36,7 +39,7 @@ std::vector<double> reduce_tiles(const BatchNormLayout& l, TileFn tile, Merge me
             double* acc = partial.data() + block * gc_count * K;
             const int64_t o_begin = block * block_rows, o_end = std::min(l.outer, o_begin + block_rows);
             if (l.inner == 1) {
-                const int64_t tile_rows = std::max<int64_t>(1, kTileValues / l.channels);
+                const int64_t tile_rows = std::max<int64_t>(kMinTileRows, kTileValues / l.channels);
                 for (int64_t r = o_begin; r < o_end;) {
                     int64_t end = std::min(o_end, r + tile_rows);
                     if (l.groups > 1) end = std::min(end, (r / l.outer_per_sample + 1) * l.outer_per_sample);

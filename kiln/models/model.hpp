@@ -23,7 +23,7 @@
 #include "kiln/layers/losses.hpp"
 #include "kiln/layers/metrics.hpp"
 #include "kiln/layers/symbolic.hpp"
-#include "kiln/models/callbacks.hpp"
+#include "kiln/callbacks/callbacks.hpp"
 #include "kiln/models/model_layer.hpp"
 #include "kiln/optim/optimizer.hpp"
 

@@ -1,4 +1,4 @@
-#include "kiln/models/callbacks_format.hpp"
+#include "kiln/callbacks/format.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "kiln/models/callbacks_terminate_on_nan.hpp"
+#include "kiln/callbacks/terminate_on_nan.hpp"
 
 #include <cmath>
 #include <iostream>

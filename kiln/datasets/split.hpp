@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "kiln/core/tensor.hpp"
-#include "kiln/layers/datasets/toy.hpp"
+#include "kiln/datasets/toy.hpp"
 
 namespace kiln::datasets {
 

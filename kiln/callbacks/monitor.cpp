@@ -1,4 +1,4 @@
-#include "kiln/models/callbacks_monitor.hpp"
+#include "kiln/callbacks/monitor.hpp"
 
 #include <algorithm>
 #include <array>

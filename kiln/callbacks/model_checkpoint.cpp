@@ -1,4 +1,4 @@
-#include "kiln/models/callbacks_model_checkpoint.hpp"
+#include "kiln/callbacks/model_checkpoint.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/models/callbacks_format.hpp"
+#include "kiln/callbacks/format.hpp"
 #include "kiln/models/model.hpp"
 
 namespace kiln {

@@ -1,4 +1,4 @@
-#include "kiln/layers/datasets/split.hpp"
+#include "kiln/datasets/split.hpp"
 
 #include <cmath>
 #include <numeric>
@@ -8,7 +8,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/core/random.hpp"
-#include "kiln/layers/datasets/detail/rows.hpp"
+#include "kiln/datasets/detail/rows.hpp"
 
 namespace kiln::datasets {
 

@@ -4,7 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <kiln/kiln.hpp>
-#include <kiln/models/callbacks_format.hpp>
+#include <kiln/callbacks/format.hpp>
 
 #include <cmath>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "kiln/models/callbacks_early_stopping.hpp"
+#include "kiln/callbacks/early_stopping.hpp"
 
 #include <iostream>
 

@@ -1,7 +1,7 @@
 // TerminateOnNaN: ends fit() when a training batch's loss is NaN or infinite, as keras.callbacks.TerminateOnNaN.
 #pragma once
 
-#include "kiln/models/callbacks.hpp"
+#include "kiln/callbacks/callbacks.hpp"
 
 namespace kiln {
 

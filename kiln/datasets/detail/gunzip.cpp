@@ -1,4 +1,4 @@
-#include "kiln/layers/datasets/detail/gunzip.hpp"
+#include "kiln/datasets/detail/gunzip.hpp"
 
 // Lets z_stream take const input, so the caller's bytes need no const_cast.
 #define ZLIB_CONST

@@ -1,10 +1,10 @@
-#include "kiln/models/callbacks_reduce_lr.hpp"
+#include "kiln/callbacks/reduce_lr.hpp"
 
 #include <algorithm>
 #include <iostream>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/models/callbacks_format.hpp"
+#include "kiln/callbacks/format.hpp"
 #include "kiln/models/model.hpp"
 
 namespace kiln {

@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "kiln/models/callbacks.hpp"
+#include "kiln/callbacks/callbacks.hpp"
 
 namespace kiln {
 

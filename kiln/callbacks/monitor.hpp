@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "kiln/models/callbacks.hpp"
+#include "kiln/callbacks/callbacks.hpp"
 
 namespace kiln {
 

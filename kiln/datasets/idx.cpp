@@ -1,4 +1,4 @@
-#include "kiln/layers/datasets/idx.hpp"
+#include "kiln/datasets/idx.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/layers/datasets/detail/gunzip.hpp"
+#include "kiln/datasets/detail/gunzip.hpp"
 
 namespace kiln::datasets {
 

@@ -1,4 +1,4 @@
-#include "kiln/layers/datasets/toy.hpp"
+#include "kiln/datasets/toy.hpp"
 
 #include <array>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "kiln/core/errors.hpp"
 #include "kiln/core/random.hpp"
-#include "kiln/layers/datasets/detail/rows.hpp"
+#include "kiln/datasets/detail/rows.hpp"
 
 namespace kiln::datasets {
 

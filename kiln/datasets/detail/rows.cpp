@@ -1,4 +1,4 @@
-#include "kiln/layers/datasets/detail/rows.hpp"
+#include "kiln/datasets/detail/rows.hpp"
 
 #include <algorithm>
 #include <numeric>

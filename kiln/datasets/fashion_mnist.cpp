@@ -1,11 +1,11 @@
-#include "kiln/layers/datasets/fashion_mnist.hpp"
+#include "kiln/datasets/fashion_mnist.hpp"
 
 #include <filesystem>
 #include <span>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/layers/datasets/idx.hpp"
-#include "kiln/layers/datasets/toy.hpp"
+#include "kiln/datasets/idx.hpp"
+#include "kiln/datasets/toy.hpp"
 
 namespace kiln::datasets {
 

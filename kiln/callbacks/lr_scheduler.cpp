@@ -1,9 +1,9 @@
-#include "kiln/models/callbacks_lr_scheduler.hpp"
+#include "kiln/callbacks/lr_scheduler.hpp"
 
 #include <iostream>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/models/callbacks_format.hpp"
+#include "kiln/callbacks/format.hpp"
 #include "kiln/models/model.hpp"
 
 namespace kiln {

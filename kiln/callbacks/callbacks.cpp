@@ -1,4 +1,4 @@
-#include "kiln/models/callbacks.hpp"
+#include "kiln/callbacks/callbacks.hpp"
 
 #include "kiln/core/errors.hpp"
 

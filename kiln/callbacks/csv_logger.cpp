@@ -1,9 +1,9 @@
-#include "kiln/models/callbacks_csv_logger.hpp"
+#include "kiln/callbacks/csv_logger.hpp"
 
 #include <filesystem>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/models/callbacks_format.hpp"
+#include "kiln/callbacks/format.hpp"
 
 namespace kiln {
 

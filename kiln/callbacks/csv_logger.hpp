@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kiln/models/callbacks.hpp"
+#include "kiln/callbacks/callbacks.hpp"
 
 namespace kiln {
 

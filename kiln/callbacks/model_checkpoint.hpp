@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "kiln/models/callbacks.hpp"
-#include "kiln/models/callbacks_monitor.hpp"
+#include "kiln/callbacks/callbacks.hpp"
+#include "kiln/callbacks/monitor.hpp"
 
 namespace kiln {
 

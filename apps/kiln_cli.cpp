@@ -4,6 +4,7 @@
 //   kiln predict MODEL INPUT.npy OUTPUT.npy [--batch-size N]
 //                                           runs MODEL (.keras or legacy .h5) in inference mode on a float32 .npy
 //                                           array and writes the predictions as float32 .npy (compare with Python)
+//   kiln plot LOG.csv OUTPUT.svg            the learning curves of a CSVLogger file as an SVG picture
 // Exit status: 0 on success, 1 on an error (printed to stderr), 2 on bad usage.
 #include <kiln/kiln.hpp>
 
@@ -21,6 +22,7 @@ namespace {
 const char* const usage =
     "usage: kiln summary FILE\n"
     "       kiln predict MODEL INPUT.npy OUTPUT.npy [--batch-size N]\n"
+    "       kiln plot LOG.csv OUTPUT.svg\n"
     "FILE: a model config (.json) or a model file (.keras, legacy .h5); MODEL: a model file.\n";
 
 // A JSON config file starts with '{' or '[' after any whitespace; anything else goes to load_model.
@@ -74,6 +76,16 @@ int predict(const std::vector<std::string>& args) {
     return 0;
 }
 
+int plot_log(const std::vector<std::string>& args) {
+    if (args.size() != 2) {
+        std::cerr << usage;
+        return 2;
+    }
+    plot_history(read_csv_log(args[0]), args[1], "Learning curves: " + args[0]);
+    std::cout << "kiln plot: " << args[0] << " -> " << args[1] << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +94,7 @@ int main(int argc, char** argv) {
     try {
         if (command == "summary") return summary(args);
         if (command == "predict") return predict(args);
+        if (command == "plot") return plot_log(args);
         if (command == "-h" || command == "--help") {
             std::cout << usage;
             return 0;

@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build pkg-config ccache
-  libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev zlib1g-dev libhdf5-dev libzip-dev
+  libopenblas-dev libtbb-dev nlohmann-json3-dev doctest-dev zlib1g-dev libhdf5-dev libzip-dev libcli11-dev
+  libxml2-utils
   dataset-fashion-mnist
 )
 if [ "${1:-}" = "--bench" ]; then

@@ -1,6 +1,9 @@
 #include "kiln/callbacks/csv_logger.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "kiln/core/errors.hpp"
 #include "kiln/callbacks/format.hpp"
@@ -66,6 +69,75 @@ void CSVLogger::write_row(const std::vector<std::string>& fields) {
         file_ << '"';
     }
     file_ << "\r\n";
+}
+
+namespace {
+
+// The fields of one CSV line; a quoted field may hold the separator and doubled quotes (as Python's csv writes).
+std::vector<std::string> split_csv_line(const std::string& line, char separator, const std::string& where) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c != '"') {
+                fields.back() += c;
+            } else if (i + 1 < line.size() && line[i + 1] == '"') {
+                fields.back() += '"';  // a doubled quote inside quotes
+                ++i;
+            } else {
+                quoted = false;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == separator) {
+            fields.emplace_back();
+        } else {
+            fields.back() += c;
+        }
+    }
+    if (quoted) throw ValueError(cat(where, ": a quoted field is not closed"));
+    return fields;
+}
+
+}  // namespace
+
+History read_csv_log(const std::string& path, char separator) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IOError(cat("read_csv_log: cannot open '", path, "'"));
+    History history;
+    std::vector<std::string> header;
+    std::string line;
+    for (int64_t number = 1; std::getline(in, line); ++number) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        const std::string where = cat("read_csv_log: '", path, "' line ", number);
+        auto fields = split_csv_line(line, separator, where);
+        if (header.empty()) {
+            if (fields.front() != "epoch") throw ValueError(cat(where, ": the header must start with 'epoch', got '", fields.front(), "'"));
+            header = std::move(fields);
+            continue;
+        }
+        if (fields.size() != header.size())
+            throw ValueError(cat(where, ": ", fields.size(), " fields, the header has ", header.size()));
+        std::vector<double> values;
+        for (const std::string& field : fields) {
+            if (field.empty() || field == "NA") {
+                values.push_back(std::numeric_limits<double>::quiet_NaN());
+                continue;
+            }
+            char* end = nullptr;
+            const double v = std::strtod(field.c_str(), &end);
+            if (end != field.c_str() + field.size()) throw ValueError(cat(where, ": '", field, "' is not a number"));
+            values.push_back(v);
+        }
+        if (!(values[0] >= 0 && values[0] < 1e9 && values[0] == std::floor(values[0])))
+            throw ValueError(cat(where, ": the epoch '", fields[0], "' is not a whole number >= 0"));
+        history.epochs.push_back(static_cast<int>(values[0]));
+        for (size_t i = 1; i < header.size(); ++i) history.history[header[i]].push_back(values[i]);
+    }
+    if (header.empty()) throw ValueError(cat("read_csv_log: '", path, "' has no header line"));
+    return history;
 }
 
 }  // namespace kiln

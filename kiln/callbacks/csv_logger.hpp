@@ -40,4 +40,10 @@ private:
     std::optional<std::vector<std::string>> keys_;
 };
 
+// Reads a file CSVLogger wrote back into a History (for plot_history, or the `kiln plot` command): the header
+// names the columns, the first must be "epoch"; "NA" and empty fields become NaN. Fields may be quoted as the
+// writer quotes them. IOError when the file cannot be read; ValueError naming the file and line for a row with
+// the wrong number of fields, a value that is not a number, or a file without a header.
+History read_csv_log(const std::string& path, char separator = ',');
+
 }  // namespace kiln

@@ -9,30 +9,19 @@
 #include <fstream>
 #include <memory>
 
+#include "support/run_command.hpp"
 #include "support/temp_dir.hpp"
 
 #ifdef KILN_CLI
 
 using namespace kiln;
 using kiln::testing::TempDir;
+using Run = kiln::testing::CommandResult;
+using kiln::testing::run_command;
 
 namespace {
 
-struct Run {
-    int status;
-    std::string output;  // stdout and stderr
-};
-
-Run run_cli(const std::string& arguments) {
-    const std::string command = std::string(KILN_CLI) + " " + arguments + " 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    REQUIRE(pipe);
-    std::string output;
-    char buffer[4096];
-    while (size_t got = std::fread(buffer, 1, sizeof buffer, pipe.get())) output.append(buffer, got);
-    const int status = ::pclose(pipe.release());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Run run_cli(const std::string& arguments) { return run_command(std::string(KILN_CLI) + " " + arguments); }
 
 Model small_model() {
     return Sequential({layers::Input({3}), layers::Dense({.name = "hidden", .units = 4, .activation = "relu"}),
@@ -87,6 +76,21 @@ TEST_CASE("kiln tool: bad usage exits 2, a bad file exits 1 naming it") {
     const Run bad = run_cli("summary " + garbage);
     CHECK(bad.status == 1);
     CHECK(bad.output.find("kiln summary:") != std::string::npos);
+}
+
+TEST_CASE("kiln tool: plot draws the learning curves of a CSVLogger file, and refuses a damaged one") {
+    TempDir dir;
+    const std::string log = dir.path("log.csv"), svg = dir.path("curves.svg");
+    std::ofstream(log) << "epoch,loss,val_loss\n0,1.0,1.2\n1,0.5,0.7\n2,0.25,0.5\n";
+    const Run run = run_cli("plot " + log + " " + svg);
+    CHECK(run.status == 0);
+    CHECK(kiln::testing::xml_count(svg, "polyline") == 2);  // training and validation loss
+    CHECK(kiln::testing::xml_count(svg, "circle") == 6);
+    std::ofstream(log) << "epoch,loss\n0,oops\n";
+    const Run bad = run_cli("plot " + log + " " + svg);
+    CHECK(bad.status == 1);
+    CHECK(bad.output.find("'oops' is not a number") != std::string::npos);
+    CHECK(run_cli("plot " + log).status == 2);
 }
 
 #endif

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "model.hpp"
+
 using namespace kiln;
 
 namespace {
@@ -69,21 +71,10 @@ Run forward_backward(const LayerPtr& layer, const Tensor& x, bool input_grad) {
     }};
 }
 
-// The model of apps/fashion_mnist.cpp (compiled without its accuracy metric: the torch step computes none).
+// The demo's network (apps/fashion_mnist/model.cpp) without its augmentation layer, compiled without its accuracy
+// metric and learning-rate schedule: the torch step has neither.
 Model demo_cnn() {
-    auto model = Sequential({
-        layers::Input({28, 28, 1}),
-        layers::Conv2D({.filters = 32, .kernel_size = 3, .padding = "same", .use_bias = false}),
-        layers::BatchNormalization({.momentum = 0.9}),
-        layers::ReLU(),
-        layers::MaxPooling2D({.pool_size = {2, 2}}),
-        layers::Conv2D({.filters = 64, .kernel_size = 3, .padding = "same", .use_bias = false}),
-        layers::BatchNormalization({.momentum = 0.9}),
-        layers::ReLU(),
-        layers::MaxPooling2D({.pool_size = {2, 2}}),
-        layers::Flatten(),
-        layers::Dense({.units = 10}),
-    });
+    Model model = fashion_demo::build_model(/*augment=*/false);
     model.compile({.optimizer = optim::Adam({.learning_rate = 1e-3}),
                    .loss = losses::SparseCategoricalCrossentropy({.from_logits = true})});
     return model;

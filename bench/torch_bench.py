@@ -123,13 +123,16 @@ def conv(cin, cout, stride):
 
 
 def demo_cnn():
-    """apps/fashion_mnist.cpp's model (its BatchNormalization momentum 0.9 is torch's 0.1), channels_last."""
+    """apps/fashion_mnist/model.cpp's network without its augmentation layer (its BatchNormalization momentum 0.9
+    is torch's 0.1), channels_last."""
     def bn(c):
         return nn.BatchNorm2d(c, eps=1e-3, momentum=0.1)
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1, bias=False), bn(32), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1, bias=False), bn(64), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 10)).to(memory_format=torch.channels_last)
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128, bias=False),
+        nn.BatchNorm1d(128, eps=1e-3, momentum=0.1), nn.ReLU(), nn.Dropout(0.3),
+        nn.Linear(128, 10)).to(memory_format=torch.channels_last)
 
 
 def mlp():

@@ -11,7 +11,11 @@
 #include <iostream>
 #include <random>
 
+#include "claims.hpp"
+
 using namespace kiln;
+using examples::expect;
+using examples::same;
 
 namespace {
 
@@ -34,20 +38,6 @@ Images make_bars(int64_t count, unsigned seed) {
             }
     }
     return {Tensor(std::move(pixels), {count, 8, 8, 1}), Tensor(std::move(labels), {count})};
-}
-
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-    std::cout << (ok ? "  ok    " : "  FAIL  ") << what << "\n";
-    if (!ok) ++failures;
-}
-
-bool same(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (!allclose(a[i], b[i], 0.0f, 0.0f)) return false;
-    return true;
 }
 
 }  // namespace
@@ -97,6 +87,6 @@ int main() {
     expect(same(bn->get_weights(), bn_before), "frozen BN: fit leaves gamma, beta and moving statistics");
     expect(bn->trainable_weights().empty(), "frozen BN has no trainable weights");
 
-    std::cout << (failures == 0 ? "all behaviours as Keras documents\n" : "some behaviours differ from Keras\n");
-    return failures == 0 ? 0 : 1;
+    std::cout << (examples::failures() == 0 ? "all behaviours as Keras documents\n" : "some behaviours differ from Keras\n");
+    return examples::exit_status();
 }

@@ -82,7 +82,7 @@ void line_chart(Svg& svg, const Box& box, const std::vector<Series>& series, con
     const double y_step = y_ticks.size() > 1 ? y_ticks[1] - y_ticks[0] : (y_high - y_low);
     const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : (x_high - x_low);
     // Room for the title, the legend row, tick labels and axis labels.
-    const Box plot{box.x + 64, box.y + 52, box.width - 80, box.height - 52 - 48};
+    const Box plot{box.x + 72, box.y + 52, box.width - 88, box.height - 52 - 48};
     const auto px = [&](double x) { return plot.x + (x - x_low) / (x_high - x_low) * plot.width; };
     const auto py = [&](double y) { return plot.y + plot.height - (y - y_low) / (y_high - y_low) * plot.height; };
 
@@ -99,7 +99,7 @@ void line_chart(Svg& svg, const Box& box, const std::vector<Series>& series, con
     }
     svg.rect(plot.x, plot.y, plot.width, plot.height, "none", &frame);
     svg.text(plot.x + plot.width / 2, box.y + box.height - 8, labels.x_label, {.size = 12, .anchor = "middle"});
-    svg.text(box.x + 16, plot.y + plot.height / 2, labels.y_label, {.size = 12, .anchor = "middle", .rotate = -90});
+    svg.text(box.x + 14, plot.y + plot.height / 2, labels.y_label, {.size = 12, .anchor = "middle", .rotate = -90});
 
     double legend_x = plot.x;
     for (const auto& s : series) {

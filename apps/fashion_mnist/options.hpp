@@ -20,7 +20,7 @@ struct Options {
     uint64_t seed = 42;
 };
 
-inline constexpr int kDefaultEpochs = 18;
+inline constexpr int kDefaultEpochs = 15;
 inline constexpr int kQuickEpochs = 2;
 inline constexpr int64_t kQuickTrainSamples = 6000;
 inline constexpr int64_t kQuickTestSamples = 2000;

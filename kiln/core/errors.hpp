@@ -39,6 +39,12 @@ public:
     using Error::Error;
 };
 
+// A request for more memory than the machine has, or than a configured limit allows (Python's MemoryError).
+class MemoryError : public Error {
+public:
+    using Error::Error;
+};
+
 // A documented combination that kiln does not support (yet); never a silent fallback.
 class NotImplementedError : public Error {
 public:

@@ -8,8 +8,12 @@
 namespace kiln {
 
 int64_t Shape::numel() const {
+    // A zero size makes the product 0 whatever the other sizes are, even sizes whose product alone overflows.
+    if (std::find(begin(), end(), 0) != end()) return 0;
     int64_t n = 1;
-    for (int64_t d : *this) n *= d;
+    for (int64_t d : *this)
+        if (__builtin_mul_overflow(n, d, &n))
+            throw ShapeError(cat("shape ", str(), ": the number of elements does not fit in a 64-bit integer"));
     return n;
 }
 

@@ -19,7 +19,7 @@ public:
     Shape(const std::vector<int64_t>& dims) : std::vector<int64_t>(dims) {}
 
     int64_t rank() const { return static_cast<int64_t>(size()); }
-    // Product of the dimensions (1 for a scalar shape).
+    // Product of the dimensions (1 for a scalar shape); ShapeError naming the shape when it does not fit in int64.
     int64_t numel() const;
     // Dimension `axis`, negative counting from the end; throws ShapeError when out of range.
     int64_t dim(int64_t axis) const;

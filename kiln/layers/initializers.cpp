@@ -155,7 +155,9 @@ Fans compute_fans(const Shape& shape, const FanAxes& axes) {
             if (axis < -shape.rank() || axis >= shape.rank())
                 throw ShapeError(cat("VarianceScaling: ", key, " holds axis ", axis, ", outside the weight shape ",
                                      shape));
-            n *= shape[axis < 0 ? axis + shape.rank() : axis];
+            if (__builtin_mul_overflow(n, shape[axis < 0 ? axis + shape.rank() : axis], &n))
+                throw ShapeError(cat("VarianceScaling: the ", key, " product of weight shape ", shape,
+                                     " does not fit in a 64-bit integer"));
         }
         return n;
     };
@@ -166,9 +168,16 @@ Fans compute_fans(const Shape& shape) {
     const int64_t rank = shape.rank();
     if (rank == 0) return {1, 1};
     if (rank == 1) return {shape[0], shape[0]};
+    // The products of sizes that passed Shape::numel can still overflow when another size is 0.
+    const auto times = [&](int64_t a, int64_t b) {
+        int64_t r = 0;
+        if (__builtin_mul_overflow(a, b, &r))
+            throw ShapeError(cat("compute_fans: the fans of weight shape ", shape, " do not fit in a 64-bit integer"));
+        return r;
+    };
     int64_t receptive = 1;
-    for (int64_t i = 0; i < rank - 2; ++i) receptive *= shape[i];
-    return {shape[rank - 2] * receptive, shape[rank - 1] * receptive};
+    for (int64_t i = 0; i < rank - 2; ++i) receptive = times(receptive, shape[i]);
+    return {times(shape[rank - 2], receptive), times(shape[rank - 1], receptive)};
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "kiln/layers/layer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 
@@ -127,9 +128,30 @@ void Layer::check_input_spec(const Shape& shape) const {
     }
 }
 
+namespace {
+std::atomic<int64_t> max_variable_elements_{int64_t{1} << 31};
+}  // namespace
+
+int64_t max_variable_elements() { return max_variable_elements_; }
+
+void set_max_variable_elements(int64_t n) {
+    if (n <= 0) throw ValueError(cat("set_max_variable_elements: the limit must be positive, got ", n));
+    max_variable_elements_ = n;
+}
+
 Variable Layer::add_weight(const WeightSpec& spec) {
     if (!spec.initializer) throw ValueError(cat(describe(), ": weight '", spec.name, "' has no initializer"));
     check_valid_shape(spec.shape, describe());
+    int64_t elements = 0;
+    try {
+        elements = spec.shape.numel();
+    } catch (const ShapeError& e) {
+        throw ShapeError(cat(describe(), ": weight '", spec.name, "': ", e.what()));
+    }
+    if (elements > max_variable_elements())
+        throw MemoryError(cat(describe(), ": weight '", spec.name, "' of shape ", spec.shape, " has ", elements,
+                              " elements, more than the limit of ", max_variable_elements(),
+                              " per variable (raise it with kiln::set_max_variable_elements)"));
     Tensor initial = (*spec.initializer)(spec.shape);
     // Created while the layer is frozen: not trainable until the layer is unfrozen (as Keras does).
     Variable v(cat(name_, "/", spec.name), initial, spec.trainable && trainable_);

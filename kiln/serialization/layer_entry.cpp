@@ -1,5 +1,7 @@
 // Reading one layer entry of a model config, and the path and error-context helpers every model reader uses.
 #include <algorithm>
+#include <new>
+#include <stdexcept>
 
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/detail/reading.hpp"
@@ -63,6 +65,12 @@ void rethrow_with_context(const std::string& context) {
         throw StateError(message(e.what()));
     } catch (const IOError& e) {
         throw IOError(message(e.what()));
+    } catch (const MemoryError& e) {
+        throw MemoryError(message(e.what()));
+    } catch (const std::bad_alloc&) {
+        throw MemoryError(message("not enough memory for what the config describes"));
+    } catch (const std::length_error& e) {
+        throw MemoryError(message(cat("a size too large for memory (", e.what(), ")").c_str()));
     } catch (const std::exception& e) {
         // ValueError, and anything else (a JSON type error from a malformed value) as a ValueError.
         throw ValueError(message(e.what()));

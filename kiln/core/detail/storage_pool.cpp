@@ -1,11 +1,15 @@
 #include "kiln/core/detail/storage_pool.hpp"
 
+#include <unistd.h>
+
 #include <bit>
 #include <cstdlib>
 #include <mutex>
 #include <new>
 #include <unordered_map>
 #include <vector>
+
+#include "kiln/core/errors.hpp"
 
 namespace kiln::detail {
 namespace {
@@ -39,7 +43,7 @@ public:
             release();  // what the pool holds may be enough to satisfy the request
             p = std::aligned_alloc(64, bytes);
         }
-        if (p == nullptr) throw std::bad_alloc();
+        if (p == nullptr) throw MemoryError(cat("tensor storage: cannot allocate ", bytes, " bytes"));
         return p;
     }
 
@@ -83,10 +87,14 @@ Pool& pool() {
 }  // namespace
 
 std::shared_ptr<float[]> allocate_floats(int64_t n) {
+    static const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+    if (n < 0 || static_cast<double>(n) * sizeof(float) > physical)
+        throw MemoryError(cat("tensor storage: ", n, " floats (", static_cast<double>(n) * sizeof(float),
+                              " bytes) do not fit in this machine's ", physical, " bytes of memory"));
     const size_t bytes = (static_cast<size_t>(n > 1 ? n : 1) * sizeof(float) + 63) / 64 * 64;
     if (bytes < kPooledFrom) {
         auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
-        if (p == nullptr) throw std::bad_alloc();
+        if (p == nullptr) throw MemoryError(cat("tensor storage: cannot allocate ", bytes, " bytes"));
         return std::shared_ptr<float[]>(p, [](float* q) { std::free(q); });
     }
     const size_t rounded = size_class(bytes);

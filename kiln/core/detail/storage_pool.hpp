@@ -9,7 +9,9 @@
 
 namespace kiln::detail {
 
-// 64-byte aligned, uninitialized storage for n floats (n >= 0; never a null pointer).
+// 64-byte aligned, uninitialized storage for n floats (n >= 0; never a null pointer). MemoryError, before
+// allocating, when n floats need more bytes than the machine's physical memory (with Linux's overcommit such a
+// request would "succeed" and the process be killed on first touch), and when the allocation itself fails.
 std::shared_ptr<float[]> allocate_floats(int64_t n);
 
 // Bytes currently held for reuse (not owned by any tensor), and the most the pool keeps.

@@ -11,6 +11,7 @@
 #include "kiln/callbacks/terminate_on_nan.hpp"
 #include "kiln/core/blas_kernel.hpp"
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 #include "kiln/core/ops.hpp"
 #include "kiln/core/random.hpp"
 #include "kiln/core/shape.hpp"

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/datasets/detail/gunzip.hpp"
 
@@ -95,9 +96,11 @@ Tensor parse_idx(std::span<const uint8_t> bytes, const std::string& path) {
 }  // namespace
 
 Tensor read_idx(const std::string& path) {
-    const std::vector<uint8_t> bytes = read_bytes(path);
-    if (!detail::is_gzip(bytes)) return parse_idx(bytes, path);
-    return parse_idx(detail::gunzip(bytes, cat("read_idx: ", path)), path);
+    return kiln::detail::guarded_load(cat("read_idx: ", path), [&] {
+        const std::vector<uint8_t> bytes = read_bytes(path);
+        if (!detail::is_gzip(bytes)) return parse_idx(bytes, path);
+        return parse_idx(detail::gunzip(bytes, cat("read_idx: ", path)), path);
+    });
 }
 
 }  // namespace kiln::datasets

@@ -1,11 +1,11 @@
 #include "kiln/layers/layer.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <mutex>
 
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 #include "kiln/core/ops/elementwise.hpp"
 #include "kiln/core/tape.hpp"
 #include "kiln/layers/constraints.hpp"
@@ -126,17 +126,6 @@ void Layer::check_input_spec(const Shape& shape) const {
             throw ShapeError(cat(describe(), ": expected axis ", axis, " of the input to have size ", size,
                                  ", got shape ", shape));
     }
-}
-
-namespace {
-std::atomic<int64_t> max_variable_elements_{int64_t{1} << 31};
-}  // namespace
-
-int64_t max_variable_elements() { return max_variable_elements_; }
-
-void set_max_variable_elements(int64_t n) {
-    if (n <= 0) throw ValueError(cat("set_max_variable_elements: the limit must be positive, got ", n));
-    max_variable_elements_ = n;
 }
 
 Variable Layer::add_weight(const WeightSpec& spec) {

@@ -169,12 +169,6 @@ private:
 
 using LayerPtr = std::shared_ptr<Layer>;
 
-// The most elements one layer variable may have (default 2^31, 8 GiB of float32): add_weight refuses larger ones
-// with a MemoryError naming the layer, the weight and its shape, so that a config or file asking for absurd sizes
-// fails cleanly. Raise it with set_max_variable_elements for genuinely larger weights.
-int64_t max_variable_elements();
-void set_max_variable_elements(int64_t n);
-
 // A shared handle to a layer of type L, as Keras objects are references: copies share the layer.
 // `auto bn = layers::BatchNormalization({.momentum = 0.9}); bn->set_trainable(false); Tensor y = bn(x, true);`
 template <class L>

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/detail/file_io.hpp"
 
@@ -121,23 +122,25 @@ std::string keras_archive_bytes(const KerasArchive& archive) {
 }
 
 KerasArchive parse_keras_archive(const std::string& bytes, const std::string& label) {
-    ErrorText error;
-    zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error.error);
-    if (!source) fail(label, error.str());
-    zip_t* zip = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error.error);
-    if (!zip) {
-        zip_source_free(source);
-        fail(label, cat("not a readable zip archive: ", error.str()));
-    }
-    const Archive archive(zip);
-    if (zip_name_locate(zip, "model.weights.h5", 0) < 0 && zip_name_locate(zip, "model.weights.npz", 0) >= 0)
-        throw NotImplementedError(cat("keras archive '", label, "': weights in the npz format (model.weights.npz) "
-                                      "are not supported; save with the default h5 weights format"));
-    KerasArchive out;
-    out.config_json = read_member(zip, "config.json", label, bytes.size());
-    out.metadata_json = read_member(zip, "metadata.json", label, bytes.size());
-    out.weights_h5 = read_member(zip, "model.weights.h5", label, bytes.size());
-    return out;
+    return kiln::detail::guarded_load(cat("keras archive '", label, "'"), [&] {
+        ErrorText error;
+        zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error.error);
+        if (!source) fail(label, error.str());
+        zip_t* zip = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error.error);
+        if (!zip) {
+            zip_source_free(source);
+            fail(label, cat("not a readable zip archive: ", error.str()));
+        }
+        const Archive archive(zip);
+        if (zip_name_locate(zip, "model.weights.h5", 0) < 0 && zip_name_locate(zip, "model.weights.npz", 0) >= 0)
+            throw NotImplementedError(cat("keras archive '", label, "': weights in the npz format (model.weights.npz) "
+                                          "are not supported; save with the default h5 weights format"));
+        KerasArchive out;
+        out.config_json = read_member(zip, "config.json", label, bytes.size());
+        out.metadata_json = read_member(zip, "metadata.json", label, bytes.size());
+        out.weights_h5 = read_member(zip, "model.weights.h5", label, bytes.size());
+        return out;
+    });
 }
 
 void write_keras_archive(const std::string& path, const std::string& config_json, const std::string& metadata_json,

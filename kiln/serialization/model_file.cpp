@@ -4,12 +4,14 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/file_kind.hpp"
 #include "kiln/serialization/keras_archive.hpp"
 #include "kiln/serialization/legacy_h5.hpp"
 #include "kiln/serialization/model_config.hpp"
 #include "kiln/serialization/weights_file.hpp"
+#include "kiln/serialization/detail/reading.hpp"
 
 namespace kiln {
 
@@ -35,33 +37,55 @@ void Model::save(const std::string& path) const {
     serialization::write_keras_archive(path, to_json(), metadata_json(), serialization::save_weights_to_bytes(*this));
 }
 
-Model load_model(const std::string& path, const LoadModelOptions& options) {
-    switch (serialization::detect_file_kind(path)) {
-        case serialization::FileKind::keras_archive: {
-            const serialization::KerasArchive archive = serialization::read_keras_archive(path);
-            const nlohmann::json config = nlohmann::json::parse(archive.config_json, nullptr, false);
-            if (config.is_discarded()) throw IOError(cat("load_model: '", path, "': config.json is not valid JSON"));
-            Model model = model_from_config(config);
+namespace {
+
+// The model of a .keras archive, compiled from its compile_config when asked, with its weights.
+Model load_keras_archive(const std::string& path, const LoadModelOptions& options) {
+    const serialization::KerasArchive archive = serialization::read_keras_archive(path);
+    const std::string where = cat("load_model: '", path, "': config.json");
+    const nlohmann::json config = serialization::detail::parse_json(archive.config_json, where);
+    Model model = [&] {
+        try {
+            Model read = model_from_config(config);
             if (options.compile && config.is_object() && config.contains("compile_config"))
-                compile_from_config(model, config.at("compile_config"));
-            // The file's own compile_config may not describe its optimizer state (a real Keras 3.5 file has Adam
-            // state and no optimizer in compile_config); Keras then warns and loads the model weights.
-            serialization::load_weights_from_bytes(model, archive.weights_h5,
-                                                   serialization::OptimizerMismatch::skip_with_warning);
-            return model;
+                compile_from_config(read, config.at("compile_config"));
+            return read;
+        } catch (...) {
+            serialization::detail::rethrow_with_context(where);
         }
-        case serialization::FileKind::legacy_model: {
-            const serialization::LegacyH5Model file = serialization::read_legacy_h5_model(path);
-            Model model = model_from_json(file.model_config);
-            serialization::load_legacy_weights(model, path);
-            return model;
+    }();
+    // The file's own compile_config may not describe its optimizer state (a real Keras 3.5 file has Adam state and
+    // no optimizer in compile_config); Keras then warns and loads the model weights.
+    serialization::load_weights_from_bytes(model, archive.weights_h5, serialization::OptimizerMismatch::skip_with_warning);
+    return model;
+}
+
+}  // namespace
+
+Model load_model(const std::string& path, const LoadModelOptions& options) {
+    return kiln::detail::guarded_load(cat("load_model: '", path, "'"), [&] {
+        switch (serialization::detect_file_kind(path)) {
+            case serialization::FileKind::keras_archive:
+                return load_keras_archive(path, options);
+            case serialization::FileKind::legacy_model: {
+                const serialization::LegacyH5Model file = serialization::read_legacy_h5_model(path);
+                Model model = [&] {
+                    try {
+                        return model_from_json(file.model_config);
+                    } catch (...) {
+                        serialization::detail::rethrow_with_context(cat("load_model: '", path, "': model_config"));
+                    }
+                }();
+                serialization::load_legacy_weights(model, path);
+                return model;
+            }
+            case serialization::FileKind::keras_weights:
+            case serialization::FileKind::legacy_weights:
+                break;
         }
-        case serialization::FileKind::keras_weights:
-        case serialization::FileKind::legacy_weights:
-            break;
-    }
-    throw IOError(cat("load_model: '", path, "' is a weights-only file with no architecture; build the model and "
-                      "call model.load_weights(path)"));
+        throw IOError(cat("load_model: '", path, "' is a weights-only file with no architecture; build the model "
+                          "and call model.load_weights(path)"));
+    });
 }
 
 }  // namespace kiln

@@ -1,5 +1,6 @@
 // model_from_json / model_from_config: unwrapping the containers Keras, tf.keras and tf.js write around a model
 // config and dispatching to the Sequential and Functional readers.
+#include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/detail/reading.hpp"
 #include "kiln/serialization/model_config.hpp"
@@ -59,16 +60,17 @@ std::shared_ptr<ModelLayer> read_model(const nlohmann::json& j, const std::strin
 
 }  // namespace
 
-Model model_from_config(const nlohmann::json& config) { return Model(read_model(config, "")); }
+Model model_from_config(const nlohmann::json& config) {
+    return kiln::detail::guarded_load("model_from_config", [&] {
+        serialization::detail::check_json_depth(config, "model_from_config");
+        return Model(read_model(config, ""));
+    });
+}
 
 Model model_from_json(std::string_view text) {
-    nlohmann::json parsed;
-    try {
-        parsed = nlohmann::json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::parse_error& e) {
-        throw ValueError(cat("model_from_json: malformed JSON: ", e.what()));
-    }
-    return model_from_config(parsed);
+    return kiln::detail::guarded_load("model_from_json", [&] {
+        return model_from_config(serialization::detail::parse_json(text, "model_from_json"));
+    });
 }
 
 }  // namespace kiln

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/atomic_file.hpp"
 #include "kiln/serialization/detail/npy_header.hpp"
@@ -82,35 +83,37 @@ void append_le(std::string& out, uint32_t v, size_t width) {
 }  // namespace
 
 Tensor npy_from_bytes(std::string_view bytes, const std::string& source) {
-    if (bytes.size() < kPreludeV1 || bytes.substr(0, kMagic.size()) != kMagic)
-        throw IOError(cat(source, ": not a .npy file (it does not start with \\x93NUMPY)"));
-    const int major = static_cast<uint8_t>(bytes[6]), minor = static_cast<uint8_t>(bytes[7]);
-    if (major < 1 || major > 3 || minor != 0)
-        throw IOError(cat(source, ": unsupported .npy format version ", major, ".", minor, " (kiln reads 1.0 to 3.0)"));
-    const size_t prelude = major == 1 ? kPreludeV1 : kPreludeV2;
-    if (bytes.size() < prelude) throw IOError(cat(source, ": truncated .npy header"));
-    const size_t header_length = read_le(bytes, 8, prelude - 8);
-    if (bytes.size() - prelude < header_length)
-        throw IOError(cat(source, ": truncated .npy header (", header_length, " bytes announced, ",
-                          bytes.size() - prelude, " present)"));
-    const detail::NpyHeader header = detail::parse_npy_header(bytes.substr(prelude, header_length), source);
-    const DType dtype = dtype_of(header.descr, source);
+    return kiln::detail::guarded_load(source, [&] {
+        if (bytes.size() < kPreludeV1 || bytes.substr(0, kMagic.size()) != kMagic)
+            throw IOError(cat(source, ": not a .npy file (it does not start with \\x93NUMPY)"));
+        const int major = static_cast<uint8_t>(bytes[6]), minor = static_cast<uint8_t>(bytes[7]);
+        if (major < 1 || major > 3 || minor != 0)
+            throw IOError(cat(source, ": unsupported .npy format version ", major, ".", minor, " (kiln reads 1.0 to 3.0)"));
+        const size_t prelude = major == 1 ? kPreludeV1 : kPreludeV2;
+        if (bytes.size() < prelude) throw IOError(cat(source, ": truncated .npy header"));
+        const size_t header_length = read_le(bytes, 8, prelude - 8);
+        if (bytes.size() - prelude < header_length)
+            throw IOError(cat(source, ": truncated .npy header (", header_length, " bytes announced, ",
+                              bytes.size() - prelude, " present)"));
+        const detail::NpyHeader header = detail::parse_npy_header(bytes.substr(prelude, header_length), source);
+        const DType dtype = dtype_of(header.descr, source);
 
-    const Shape shape(header.shape);
-    int64_t count = 1, expected = 0;
-    bool overflow = false;
-    for (int64_t d : shape) overflow |= __builtin_mul_overflow(count, d, &count);
-    overflow |= __builtin_mul_overflow(count, dtype.size, &expected);
-    if (overflow) throw IOError(cat(source, ": shape ", shape, " has too many elements"));
-    const size_t data_offset = prelude + header_length;
-    const int64_t available = static_cast<int64_t>(bytes.size() - data_offset);
-    if (available != expected)
-        throw IOError(cat(source,
-                          available < expected ? ": truncated data: " : ": unexpected bytes after the data: ", "shape ",
-                          shape, " of '", header.descr, "' needs ", expected, " bytes, the file has ", available));
-    Tensor out = Tensor::empty(shape);
-    dtype.convert(bytes.data() + data_offset, shape, header.fortran_order, out.data());
-    return out;
+        const Shape shape(header.shape);
+        int64_t count = 1, expected = 0;
+        bool overflow = false;
+        for (int64_t d : shape) overflow |= __builtin_mul_overflow(count, d, &count);
+        overflow |= __builtin_mul_overflow(count, dtype.size, &expected);
+        if (overflow) throw IOError(cat(source, ": shape ", shape, " has too many elements"));
+        const size_t data_offset = prelude + header_length;
+        const int64_t available = static_cast<int64_t>(bytes.size() - data_offset);
+        if (available != expected)
+            throw IOError(cat(source,
+                              available < expected ? ": truncated data: " : ": unexpected bytes after the data: ", "shape ",
+                              shape, " of '", header.descr, "' needs ", expected, " bytes, the file has ", available));
+        Tensor out = Tensor::empty(shape);
+        dtype.convert(bytes.data() + data_offset, shape, header.fortran_order, out.data());
+        return out;
+    });
 }
 
 std::string npy_to_bytes(const Tensor& tensor) {

@@ -1,6 +1,7 @@
 // Model::save_weights / load_weights, and the Keras 3 weights store as bytes.
 #include "kiln/serialization/weights_file.hpp"
 
+#include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/detail/file_io.hpp"
 #include "kiln/serialization/detail/keras_store.hpp"
@@ -30,7 +31,9 @@ std::string save_weights_to_bytes(const Model& model) {
 }
 
 void load_weights_from_bytes(const Model& model, const std::string& bytes, OptimizerMismatch optimizer_mismatch) {
-    load_keras_weights(detail::h5::File::open_image(bytes, member_name), model, member_name, optimizer_mismatch);
+    return kiln::detail::guarded_load(std::string("load_weights: ") + member_name, [&] {
+        load_keras_weights(detail::h5::File::open_image(bytes, member_name), model, member_name, optimizer_mismatch);
+    });
 }
 
 }  // namespace serialization
@@ -43,16 +46,18 @@ void Model::save_weights(const std::string& path) const {
 }
 
 void Model::load_weights(const std::string& path) const {
-    using serialization::FileKind;
-    switch (serialization::detect_file_kind(path)) {
-        case FileKind::keras_archive:
-            return serialization::load_weights_from_bytes(*this, serialization::read_keras_archive(path).weights_h5);
-        case FileKind::keras_weights:
-            return serialization::load_keras_weights(serialization::detail::h5::File::open(path), *this, path);
-        case FileKind::legacy_model:
-        case FileKind::legacy_weights:
-            return serialization::load_legacy_weights(*this, path);
-    }
+    return kiln::detail::guarded_load(cat("load_weights: '", path, "'"), [&] {
+        using serialization::FileKind;
+        switch (serialization::detect_file_kind(path)) {
+            case FileKind::keras_archive:
+                return serialization::load_weights_from_bytes(*this, serialization::read_keras_archive(path).weights_h5);
+            case FileKind::keras_weights:
+                return serialization::load_keras_weights(serialization::detail::h5::File::open(path), *this, path);
+            case FileKind::legacy_model:
+            case FileKind::legacy_weights:
+                return serialization::load_legacy_weights(*this, path);
+        }
+    });
 }
 
 }  // namespace kiln

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 
 namespace kiln::detail {
 namespace {
@@ -87,6 +88,7 @@ Pool& pool() {
 }  // namespace
 
 std::shared_ptr<float[]> allocate_floats(int64_t n) {
+    LoadingBudget::check(n);
     static const double physical = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
     if (n < 0 || static_cast<double>(n) * sizeof(float) > physical)
         throw MemoryError(cat("tensor storage: ", n, " floats (", static_cast<double>(n) * sizeof(float),

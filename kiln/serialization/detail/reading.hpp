@@ -29,6 +29,14 @@ std::string index_path(const std::string& path, size_t index);
 // "<context>: " before its message. Call only inside a catch block.
 [[noreturn]] void rethrow_with_context(const std::string& context);
 
+// The deepest nesting of arrays and objects a model config may have. Real configs stay below 30 even with models
+// nested in models; the readers recurse once per nested model, so a bound keeps a hostile file off the stack's end.
+inline constexpr int kMaxJsonDepth = 512;
+// ValueError naming `where` when `json` nests deeper than kMaxJsonDepth (measured without recursion).
+void check_json_depth(const nlohmann::json& json, const std::string& where);
+// The JSON in `text`, depth-checked; ValueError naming `where` for malformed JSON.
+nlohmann::json parse_json(std::string_view text, const std::string& where);
+
 // ValueError naming `path` and the key when `object` (which must be a JSON object) has a key not in `allowed`.
 void check_keys(const nlohmann::json& object, const std::string& path, std::initializer_list<std::string_view> allowed);
 // The JSON object at `object[key]`; ValueError naming the path when absent or not an object.

@@ -52,6 +52,8 @@ TEST_CASE("config sizes: absurd units, filters, kernel sizes, strides and input 
         check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", v}, {"kernel_size", {3, 3}}})), "Conv2D filters");
         check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {v, v}}})), "Conv2D kernel_size");
         check_refused(sequential({nullptr, v, v, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}})), "Conv2D input");
+        // A dilated 3x3 window spans 2v + 1: it does not fit 8 (10^18) or overflows (2^62, 2^63 - 1).
+        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}, {"dilation_rate", {v, v}}})), "Conv2D dilation_rate");
         check_refused(sequential({nullptr, 8, 8, 1}, layer("MaxPooling2D", {{"pool_size", {v, v}}})), "pool_size");
         check_refused(sequential({nullptr, v}, layer("BatchNormalization", nlohmann::json::object())), "BN channels");
     }

@@ -28,7 +28,14 @@ AxisWindow window_along_axis(int64_t input, int64_t window, int64_t stride, int6
     if (window < 1 || stride < 1 || dilation < 1 || input < 0)
         throw ValueError(cat(op, ": invalid window: input ", input, ", window ", window, ", stride ", stride,
                              ", dilation ", dilation));
-    const int64_t span = (window - 1) * dilation + 1;
+    // Sizes may come from a file, so every step is checked: an overflow is an error, never a wrapped size.
+    const auto too_large = [&] {
+        return ShapeError(cat(op, ": window geometry overflows 64 bits: input ", input, ", window ", window,
+                              ", stride ", stride, ", dilation ", dilation));
+    };
+    int64_t span = 0;
+    if (__builtin_mul_overflow(window - 1, dilation, &span) || __builtin_add_overflow(span, 1, &span))
+        throw too_large();
     AxisWindow w;
     if (padding == Padding::valid) {
         if (input < span)
@@ -36,8 +43,12 @@ AxisWindow window_along_axis(int64_t input, int64_t window, int64_t stride, int6
                                  ") does not fit input size ", input, " with padding 'valid'"));
         w.output = (input - span) / stride + 1;
     } else {
-        w.output = (input + stride - 1) / stride;
-        const int64_t total = std::max<int64_t>(0, (w.output - 1) * stride + span - input);
+        w.output = input / stride + (input % stride != 0 ? 1 : 0);
+        int64_t covered = 0;  // (output - 1) * stride + span: the input the windows reach, padding included
+        if (__builtin_mul_overflow(std::max<int64_t>(w.output - 1, 0), stride, &covered) ||
+            __builtin_add_overflow(covered, span, &covered))
+            throw too_large();
+        const int64_t total = std::max<int64_t>(0, covered - input);
         w.pad_before = total / 2;
         w.pad_after = total - total / 2;
     }

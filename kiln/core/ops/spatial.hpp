@@ -27,7 +27,8 @@ struct AxisWindow {
 };
 
 // One spatial axis of a window op: input size, window size, stride and dilation (all >= 1 but input >= 0).
-// Throws ShapeError naming `op` when a "valid" window does not fit the input.
+// Throws ShapeError naming `op` when a "valid" window does not fit the input, or when the sizes are so large that
+// the geometry overflows 64 bits (they may come from a file).
 AxisWindow window_along_axis(int64_t input, int64_t window, int64_t stride, int64_t dilation, Padding padding,
                              std::string_view op);
 

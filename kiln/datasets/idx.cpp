@@ -9,6 +9,7 @@
 
 #include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 #include "kiln/datasets/detail/gunzip.hpp"
 
 namespace kiln::datasets {
@@ -16,6 +17,7 @@ namespace kiln::datasets {
 namespace {
 
 constexpr uint8_t kUnsignedByte = 0x08;
+constexpr size_t kMaxHeaderBytes = 4 + 4 * 255;  // the magic, then up to 255 sizes
 
 // The whole file; Error when it cannot be opened or read.
 std::vector<uint8_t> read_bytes(const std::string& path) {
@@ -99,7 +101,9 @@ Tensor read_idx(const std::string& path) {
     return kiln::detail::guarded_load(cat("read_idx: ", path), [&] {
         const std::vector<uint8_t> bytes = read_bytes(path);
         if (!detail::is_gzip(bytes)) return parse_idx(bytes, path);
-        return parse_idx(detail::gunzip(bytes, cat("read_idx: ", path)), path);
+        // Each data byte becomes one float element, so the budget bounds the inflated size too.
+        const size_t max_inflated = static_cast<size_t>(max_variable_elements()) + kMaxHeaderBytes;
+        return parse_idx(detail::gunzip(bytes, cat("read_idx: ", path), max_inflated), path);
     });
 }
 

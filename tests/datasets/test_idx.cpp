@@ -18,6 +18,7 @@
 
 #include <kiln/kiln.hpp>
 
+#include "kiln/datasets/detail/gunzip.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace kiln;
@@ -141,6 +142,29 @@ TEST_CASE("datasets: read_idx rejects data that does not fill the dimensions exa
     path = dir.write("short.gz", gzip(idx(0x08, {10, 10}, pattern(99))));
     CHECK_THROWS_WITH_AS(read_idx(path), doctest::Contains("need 100 data bytes, the file has 99 (truncated)"),
                          ValueError);
+}
+
+TEST_CASE("datasets: a gzip'd IDX file that inflates past the loading budget is a MemoryError, not an allocation") {
+    // 20 MB of zero pixels compress to about 20 KB; under a budget of 10^6 elements read_idx stops inflating at
+    // 10^6 + 1024 bytes (the largest header) instead of growing its buffer to the whole stream.
+    const TempDir dir;
+    const std::string path = dir.write("bomb.gz", gzip(idx(0x08, {2000, 100, 100}, Bytes(20'000'000, 0))));
+    const int64_t saved = max_variable_elements();
+    set_max_variable_elements(1'000'000);
+    const std::string expected = "read_idx: " + path + ": the gzip data inflates to more than 1001024 bytes";
+    CHECK_THROWS_WITH_AS(read_idx(path), doctest::Contains(expected.c_str()), MemoryError);
+    // A file within the budget still loads.
+    const Bytes small = idx(0x08, {10, 10}, pattern(100));
+    CHECK(read_idx(dir.write("small.gz", gzip(small))).shape() == Shape{10, 10});
+    set_max_variable_elements(saved);
+}
+
+TEST_CASE("datasets: gunzip accepts a stream of exactly max_size bytes and refuses one byte more") {
+    const Bytes raw = pattern(5000);
+    const Bytes packed = gzip(raw);
+    CHECK(kiln::datasets::detail::gunzip(packed, "z", raw.size()) == raw);
+    CHECK_THROWS_WITH_AS(kiln::datasets::detail::gunzip(packed, "z", raw.size() - 1),
+                         doctest::Contains("z: the gzip data inflates to more than 4999 bytes"), MemoryError);
 }
 
 TEST_CASE("datasets: read_idx reports truncated and corrupt gzip files") {

@@ -43,7 +43,7 @@ size_t size_hint(std::span<const uint8_t> bytes) {
 
 bool is_gzip(std::span<const uint8_t> bytes) { return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
 
-std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, const std::string& what) {
+std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, const std::string& what, size_t max_size) {
     if (bytes.size() > std::numeric_limits<uInt>::max()) {
         throw NotImplementedError(cat(what, ": gzip files over 4 GiB are not supported"));
     }
@@ -52,15 +52,19 @@ std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, const std::string& w
     z.next_in = bytes.data();
     z.avail_in = static_cast<uInt>(bytes.size());
     std::vector<uint8_t> out;
-    out.resize(std::max<size_t>(size_hint(bytes), 1024));
+    out.resize(std::min(std::max<size_t>(size_hint(bytes), 1024), max_size + 1));
     size_t written = 0;
     for (;;) {
-        if (written == out.size()) out.resize(out.size() * 2);
+        if (written == out.size()) out.resize(std::min(out.size() * 2, max_size + 1));
         const size_t room = std::min<size_t>(out.size() - written, std::numeric_limits<uInt>::max());
         z.next_out = out.data() + written;
         z.avail_out = static_cast<uInt>(room);
         const int rc = inflate(&z, Z_NO_FLUSH);
         written += room - z.avail_out;
+        // The one byte of room past the limit tells a stream of exactly max_size bytes from a longer one.
+        if (written > max_size)
+            throw MemoryError(cat(what, ": the gzip data inflates to more than ", max_size,
+                                  " bytes (the loading budget; kiln::set_max_variable_elements raises it)"));
         if (rc == Z_STREAM_END) {
             // Another gzip member may follow; anything else after the stream is an error.
             if (z.avail_in == 0) break;

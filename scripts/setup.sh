@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages kiln builds with, skipping any that are already there.
-# `setup.sh --bench` also installs what bench/torch_bench.py needs (docs/performance.md).
+# `setup.sh --bench` also installs what bench/torch_bench.py needs (docs/performance.md);
+# `setup.sh --fuzz` also installs clang and libFuzzer for the `fuzz` preset (tests/fuzz/run.sh).
 set -euo pipefail
 
 packages=(
@@ -11,8 +12,10 @@ packages=(
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(python3-torch python3-numpy)
+elif [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libfuzzer-14-dev)
 elif [ $# -gt 0 ]; then
-  echo "usage: setup.sh [--bench]" >&2
+  echo "usage: setup.sh [--bench | --fuzz]" >&2
   exit 2
 fi
 

@@ -11,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <doctest/doctest.h>
-
 #include <kiln/core/errors.hpp>
 
 namespace kiln::testing {
@@ -40,7 +38,7 @@ public:
         const std::string file = path(name);
         std::ofstream out(file, std::ios::binary);
         out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        REQUIRE(out.good());
+        if (!out.good()) throw IOError(cat("TempDir::write: cannot write '", file, "'"));
         return file;
     }
     // The names of the files in this directory, sorted.

@@ -74,10 +74,13 @@ void line_chart(Svg& svg, const Box& box, const std::vector<Series>& series, con
     for (const auto& s : series)
         if (s.x.size() != s.y.size())
             throw ValueError(cat("line_chart: series '", s.name, "' has ", s.x.size(), " x values and ", s.y.size(), " y values"));
-    auto [x_low, x_high] = finite_range(series, true);
-    if (!std::isfinite(x_low)) throw ValueError(cat("line_chart '", labels.title, "': no series has a finite point"));
-    std::tie(x_low, x_high) = padded({x_low, x_high});
-    auto [y_low, y_high] = padded(finite_range(series, false));
+    // Plain variables rather than structured bindings: the lambdas below capture them (clang 14 cannot).
+    const auto x_range = finite_range(series, true);
+    if (!std::isfinite(x_range.first))
+        throw ValueError(cat("line_chart '", labels.title, "': no series has a finite point"));
+    const std::pair<double, double> x_padded = padded(x_range), y_padded = padded(finite_range(series, false));
+    const double x_low = x_padded.first, x_high = x_padded.second;
+    const double y_low = y_padded.first, y_high = y_padded.second;
     const auto x_ticks = nice_ticks(x_low, x_high, 6, labels.integer_x ? 1.0 : 0.0), y_ticks = nice_ticks(y_low, y_high, 5);
     const double y_step = y_ticks.size() > 1 ? y_ticks[1] - y_ticks[0] : (y_high - y_low);
     const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : (x_high - x_low);

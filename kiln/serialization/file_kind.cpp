@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "kiln/core/errors.hpp"
-#include "kiln/serialization/detail/hdf5.hpp"
+#include "kiln/serialization/detail/h5read/reader.hpp"
 
 namespace kiln::serialization {
 namespace {
@@ -25,12 +25,12 @@ FileKind detect_file_kind(const std::string& path) {
     if (head != hdf5_signature)
         throw IOError(cat("'", path, "' is neither a zip archive (.keras) nor an HDF5 file (.h5): it starts with ",
                           head.size(), " bytes that are no such signature"));
-    const detail::h5::File file = detail::h5::File::open(path);
-    const detail::h5::Group root = file.root();
+    const detail::h5read::File file = detail::h5read::File::open(path);
+    const detail::h5read::Group root = file.root();
     if (root.has_attribute("model_config")) return FileKind::legacy_model;
     if (root.has_attribute("layer_names") || root.has_attribute("layer_names0")) return FileKind::legacy_weights;
     for (const char* group : {"layers", "vars", "_layer_checkpoint_dependencies"})
-        if (root.kind(group) == detail::h5::Kind::group) return FileKind::keras_weights;
+        if (root.kind(group) == detail::h5read::Kind::group) return FileKind::keras_weights;
     throw IOError(cat("'", path, "' is an HDF5 file but no Keras one: its root has no model_config or layer_names "
                       "attribute and no layers or vars group"));
 }

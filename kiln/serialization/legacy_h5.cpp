@@ -3,13 +3,13 @@
 
 #include "kiln/core/detail/loader_boundary.hpp"
 #include "kiln/core/errors.hpp"
-#include "kiln/serialization/detail/hdf5.hpp"
+#include "kiln/serialization/detail/h5read/reader.hpp"
 #include "kiln/serialization/detail/legacy_weights.hpp"
 
 namespace kiln::serialization {
 namespace {
 
-using detail::h5::Group;
+using detail::h5read::Group;
 
 std::string optional_string(const Group& root, const std::string& name) {
     return root.has_attribute(name) ? root.read_string(name) : std::string();
@@ -23,7 +23,7 @@ bool has_layer_names(const Group& group) {
 
 LegacyH5Model read_legacy_h5_model(const std::string& path) {
     return kiln::detail::guarded_load(cat("load_model: '", path, "'"), [&] {
-        const detail::h5::File file = detail::h5::File::open(path);
+        const detail::h5read::File file = detail::h5read::File::open(path);
         const Group root = file.root();
         if (!root.has_attribute("model_config"))
             throw IOError(cat("'", path, "' is not a legacy Keras model file: its root has no model_config attribute"));
@@ -38,7 +38,7 @@ LegacyH5Model read_legacy_h5_model(const std::string& path) {
 
 void load_legacy_weights(const Model& model, const std::string& path) {
     return kiln::detail::guarded_load(cat("load_weights: '", path, "'"), [&] {
-        const detail::h5::File file = detail::h5::File::open(path);
+        const detail::h5read::File file = detail::h5read::File::open(path);
         const Group root = file.root();
         // As Keras: the weights are at the root of a weights-only file, else in model_weights.
         std::optional<Group> weights;

@@ -15,7 +15,7 @@ namespace {
 
 const std::string member_name = "model.weights.h5";
 
-void load_keras_weights(const detail::h5::File& file, const Model& model, const std::string& source,
+void load_keras_weights(const detail::h5read::File& file, const Model& model, const std::string& source,
                         OptimizerMismatch optimizer_mismatch = OptimizerMismatch::refuse) {
     detail::LoadPlan plan(cat("load_weights: '", source, "' does not fit ", model->describe()));
     detail::plan_keras_weights(file.root(), model, plan, optimizer_mismatch);
@@ -32,7 +32,7 @@ std::string save_weights_to_bytes(const Model& model) {
 
 void load_weights_from_bytes(const Model& model, const std::string& bytes, OptimizerMismatch optimizer_mismatch) {
     return kiln::detail::guarded_load(std::string("load_weights: ") + member_name, [&] {
-        load_keras_weights(detail::h5::File::open_image(bytes, member_name), model, member_name, optimizer_mismatch);
+        load_keras_weights(detail::h5read::File::open_image(bytes, member_name), model, member_name, optimizer_mismatch);
     });
 }
 
@@ -52,7 +52,7 @@ void Model::load_weights(const std::string& path) const {
             case FileKind::keras_archive:
                 return serialization::load_weights_from_bytes(*this, serialization::read_keras_archive(path).weights_h5);
             case FileKind::keras_weights:
-                return serialization::load_keras_weights(serialization::detail::h5::File::open(path), *this, path);
+                return serialization::load_keras_weights(serialization::detail::h5read::File::open(path), *this, path);
             case FileKind::legacy_model:
             case FileKind::legacy_weights:
                 return serialization::load_legacy_weights(*this, path);

@@ -1,5 +1,4 @@
-// HDF5 files (on disk, or in-memory images read from and turned into bytes) and the error handling every part of
-// the HDF5 wrapper shares.
+// New in-memory HDF5 files turned into bytes, and the error handling every part of the HDF5 writer shares.
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -121,27 +120,6 @@ File::File(File&&) noexcept = default;
 File& File::operator=(File&&) noexcept = default;
 File::~File() = default;
 
-File File::open(const std::string& path) {
-    quiet();
-    Id fapl = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, path, "cannot create a file access list");
-    // Reading needs no lock (kiln replaces files by renaming), and locks fail on some network file systems.
-    H5Pset_file_locking(fapl.get(), false, true);
-    Id file = checked(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, path,
-                      "cannot open the file as HDF5");
-    return File(std::move(file), path, nullptr);
-}
-
-File File::open_image(const std::string& bytes, const std::string& label) {
-    quiet();
-    if (bytes.empty()) throw IOError(cat("HDF5 file '", label, "': the data is empty"));
-    Id fapl = core_access_list(label);
-    if (H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0)
-        fail(label, "/", "cannot hand the bytes to HDF5");
-    Id file = checked(H5Fopen(unique_image_name(label).c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, label,
-                      "cannot open the data as HDF5");
-    return File(std::move(file), label, nullptr);
-}
-
 File File::create_image(const std::string& label) {
     quiet();
     auto capture = std::make_unique<Capture>();
@@ -163,7 +141,6 @@ Group File::root() const {
 }
 
 std::string File::take_image() {
-    if (!capture_) throw StateError(cat("HDF5 file '", label_, "': take_image() is for files made by create_image()"));
     if (H5Fflush(id_.get(), H5F_SCOPE_GLOBAL) < 0) fail(label_, "/", "cannot flush the in-memory file");
     const ssize_t size = H5Fget_file_image(id_.get(), nullptr, 0);
     if (size <= 0) fail(label_, "/", "cannot measure the in-memory file");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kiln/models/model.hpp"
+#include "kiln/serialization/detail/h5read/reader.hpp"
 #include "kiln/serialization/detail/hdf5.hpp"
 #include "kiln/serialization/detail/load_plan.hpp"
 #include "kiln/serialization/weights_file.hpp"
@@ -21,7 +22,7 @@ void write_keras_weights(const h5::Group& root, const Model& model);
 // is first built on the model's trainable weights when the counts differ); otherwise "optimizer" is ignored.
 // The `name` attributes are informative and ignored. `optimizer_mismatch` says what a state with another variable
 // count than the (built) optimizer's does.
-void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan,
+void plan_keras_weights(const h5read::Group& root, const Model& model, LoadPlan& plan,
                         OptimizerMismatch optimizer_mismatch);
 
 }  // namespace kiln::serialization::detail

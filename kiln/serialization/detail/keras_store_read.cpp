@@ -19,11 +19,11 @@ std::string joined(const std::string& parent, const std::string& child) {
 
 // tf.keras 2.12-2.14 may skip counter values, so the index-th group of the class (by numeric suffix, the bare
 // name counting as 0) is the layer's, not the group named with the index. nullopt when there is none.
-std::optional<std::string> find_checkpoint_group(const h5::Group& root, const std::vector<LayerKey>& keys) {
+std::optional<std::string> find_checkpoint_group(const h5read::Group& root, const std::vector<LayerKey>& keys) {
     std::string path;
     for (const LayerKey& key : keys) {
         const std::string container = joined(path, checkpoint_container);
-        const std::optional<h5::Group> group = root.find_group(container);
+        const std::optional<h5read::Group> group = root.find_group(container);
         if (!group) return std::nullopt;
         std::vector<std::pair<long, std::string>> candidates;
         for (const std::string& name : group->children()) {
@@ -43,9 +43,9 @@ std::optional<std::string> find_checkpoint_group(const h5::Group& root, const st
     return path;
 }
 
-void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan, OptimizerMismatch mismatch) {
+void plan_optimizer(const h5read::Group& root, const Model& model, LoadPlan& plan, OptimizerMismatch mismatch) {
     if (!model.compiled()) return;
-    const std::optional<h5::Group> vars = root.find_group("optimizer/vars");
+    const std::optional<h5read::Group> vars = root.find_group("optimizer/vars");
     if (!vars) return;
     const std::vector<std::string> stored = vars->dataset_paths();
     if (stored.empty()) return;
@@ -67,7 +67,7 @@ void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan, O
     for (size_t i = 0; i < own.size(); ++i) {
         const std::string key = std::to_string(i);
         const std::string name = cat(optimizer.name(), "/", own[i].first);
-        const std::optional<h5::Dataset> data = vars->find_dataset(key);
+        const std::optional<h5read::Dataset> data = vars->find_dataset(key);
         if (!data) {
             plan.missing(cat("/optimizer/vars/", key), name, own[i].second.shape());
             continue;
@@ -83,20 +83,20 @@ void plan_optimizer(const h5::Group& root, const Model& model, LoadPlan& plan, O
 
 }  // namespace
 
-void plan_keras_weights(const h5::Group& root, const Model& model, LoadPlan& plan,
+void plan_keras_weights(const h5read::Group& root, const Model& model, LoadPlan& plan,
                         OptimizerMismatch optimizer_mismatch) {
     const bool checkpoint =
-        root.kind("layers") != h5::Kind::group && root.kind(checkpoint_container) == h5::Kind::group;
+        root.kind("layers") != h5read::Kind::group && root.kind(checkpoint_container) == h5read::Kind::group;
     const std::string container = checkpoint ? checkpoint_container : "layers";
     std::set<std::string> consumed;
     for (const Saveable& saveable : saveables(*model.layer())) {
         const std::optional<std::string> group = checkpoint ? find_checkpoint_group(root, saveable.keys)
                                                             : std::optional(layer_path(saveable.keys));
         const std::string vars = vars_path(group ? *group : layer_path(saveable.keys, container));
-        const std::optional<h5::Group> vars_group = group ? root.find_group(vars) : std::nullopt;
+        const std::optional<h5read::Group> vars_group = group ? root.find_group(vars) : std::nullopt;
         for (size_t i = 0; i < saveable.variables.size(); ++i) {
             const std::string key = std::to_string(i);
-            const std::optional<h5::Dataset> data = vars_group ? vars_group->find_dataset(key) : std::nullopt;
+            const std::optional<h5read::Dataset> data = vars_group ? vars_group->find_dataset(key) : std::nullopt;
             if (!data) {
                 plan.missing(cat("/", vars, "/", key), saveable.variables[i]);
                 continue;

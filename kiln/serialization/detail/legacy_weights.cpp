@@ -13,7 +13,7 @@ namespace {
 struct SavedWeight {
     std::string name;
     std::string where;
-    std::optional<h5::Dataset> data;
+    std::optional<h5read::Dataset> data;
 };
 using SavedWeights = std::vector<const SavedWeight*>;
 
@@ -22,17 +22,17 @@ struct SavedLayer {
     std::vector<SavedWeight> weights;
 };
 
-std::vector<std::string> string_list(const h5::Group& group, const std::string& attribute) {
+std::vector<std::string> string_list(const h5read::Group& group, const std::string& attribute) {
     std::optional<std::vector<std::string>> strings = group.read_chunked_strings(attribute);
     if (!strings) group.fail(cat("has no '", attribute, "' attribute: not a Keras weights group"));
     return std::move(*strings);
 }
 
-std::vector<SavedWeight> saved_weights(const h5::Group& group) {
+std::vector<SavedWeight> saved_weights(const h5read::Group& group) {
     std::vector<SavedWeight> weights;
     for (std::string& name : string_list(group, "weight_names")) {
         std::string where = cat(group.path(), "/", name);
-        std::optional<h5::Dataset> data = group.find_dataset(name);
+        std::optional<h5read::Dataset> data = group.find_dataset(name);
         weights.push_back({std::move(name), std::move(where), std::move(data)});
     }
     return weights;
@@ -131,10 +131,10 @@ SavedWeights pointers(const std::vector<SavedWeight>& weights) {
 
 }  // namespace
 
-void plan_legacy_weights(const h5::Group& weights, const ModelLayer& model, LoadPlan& plan) {
+void plan_legacy_weights(const h5read::Group& weights, const ModelLayer& model, LoadPlan& plan) {
     std::vector<SavedLayer> saved;
     for (std::string& name : string_list(weights, "layer_names")) {
-        const std::optional<h5::Group> group = weights.find_group(name);
+        const std::optional<h5read::Group> group = weights.find_group(name);
         if (!group) {
             plan.problem(cat("missing: the group of layer '", name, "' listed in ", weights.path(), " layer_names"));
             continue;
@@ -152,7 +152,7 @@ void plan_legacy_weights(const h5::Group& weights, const ModelLayer& model, Load
     }
     for (size_t i = 0; i < saved.size(); ++i) match_layer(pointers(saved[i].weights), *layers[i], saved[i].name, plan);
     // Weights of the model object itself (tf.keras >= 2.7, Keras 3); kiln models have none of their own.
-    if (const std::optional<h5::Group> top = weights.find_group("top_level_model_weights")) {
+    if (const std::optional<h5read::Group> top = weights.find_group("top_level_model_weights")) {
         const std::vector<SavedWeight> top_weights = saved_weights(*top);
         match_list(pointers(top_weights), own_variables(model), "top_level_model_weights", model.describe(), plan);
     }

@@ -3,11 +3,11 @@
 #pragma once
 
 #include "kiln/models/model_layer.hpp"
-#include "kiln/serialization/detail/hdf5.hpp"
+#include "kiln/serialization/detail/h5read/reader.hpp"
 #include "kiln/serialization/detail/load_plan.hpp"
 
 namespace kiln::serialization::detail {
 
-void plan_legacy_weights(const h5::Group& weights, const ModelLayer& model, LoadPlan& plan);
+void plan_legacy_weights(const h5read::Group& weights, const ModelLayer& model, LoadPlan& plan);
 
 }  // namespace kiln::serialization::detail

@@ -20,15 +20,15 @@ void LoadPlan::missing(const std::string& where, const std::string& name, const 
     problem(cat("missing: ", where, " (for '", name, "', shape ", shape, ")"));
 }
 
-void LoadPlan::unexpected(const h5::Group& group, const std::string& relative) {
-    const std::optional<h5::Dataset> data = group.find_dataset(relative);
+void LoadPlan::unexpected(const h5read::Group& group, const std::string& relative) {
+    const std::optional<h5read::Dataset> data = group.find_dataset(relative);
     if (!data) return problem(cat("unexpected: ", group.path(), "/", relative));
     problem(cat("unexpected: ", data->path(), " (", data->dtype(), ", shape ", data->shape(), ")"));
 }
 
 void LoadPlan::problem(std::string text) { problems_.push_back(std::move(text)); }
 
-Tensor LoadPlan::read(const h5::Dataset& data, const std::string& name, const Shape& shape) {
+Tensor LoadPlan::read(const h5read::Dataset& data, const std::string& name, const Shape& shape) {
     const std::string dtype = data.dtype();
     if (!numeric(dtype)) {
         problem(cat("wrong type: ", data.path(), " holds ", dtype, " data (for '", name, "')"));
@@ -42,7 +42,7 @@ Tensor LoadPlan::read(const h5::Dataset& data, const std::string& name, const Sh
     return data.read();
 }
 
-void LoadPlan::assign(const h5::Dataset& data, const Variable& variable) {
+void LoadPlan::assign(const h5read::Dataset& data, const Variable& variable) {
     Tensor value = read(data, variable.name(), variable.shape());
     if (value.defined()) assignments_.emplace_back(variable, std::move(value));
 }

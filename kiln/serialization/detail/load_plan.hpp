@@ -10,7 +10,7 @@
 #include "kiln/core/tensor.hpp"
 #include "kiln/core/variable.hpp"
 #include "kiln/optim/optimizer.hpp"
-#include "kiln/serialization/detail/hdf5.hpp"
+#include "kiln/serialization/detail/h5read/reader.hpp"
 
 namespace kiln::serialization::detail {
 
@@ -24,15 +24,15 @@ public:
     // A model variable, or an optimizer variable named `name`, the file lacks.
     void missing(const std::string& where, const std::string& name, const Shape& shape);
     // The dataset at `relative` below `group`, which no variable takes.
-    void unexpected(const h5::Group& group, const std::string& relative);
+    void unexpected(const h5read::Group& group, const std::string& relative);
     // Anything else that does not fit, in words.
     void problem(std::string text);
 
     // The values of `data` when it holds numbers of `shape`; otherwise records the problem (naming `name`, the
     // variable) and returns an undefined tensor.
-    Tensor read(const h5::Dataset& data, const std::string& name, const Shape& shape);
+    Tensor read(const h5read::Dataset& data, const std::string& name, const Shape& shape);
     // read() into `variable` at commit().
-    void assign(const h5::Dataset& data, const Variable& variable);
+    void assign(const h5read::Dataset& data, const Variable& variable);
     // Optimizer state to restore at commit() (before the variables: set_variables() checks its values itself
     // and changes nothing when it refuses them).
     void restore(optim::Optimizer& optimizer, std::vector<std::pair<std::string, Tensor>> state);

@@ -120,7 +120,9 @@ struct Layout {
     uint64_t size = 0;                     // contiguous and compact: bytes stored
     uint64_t compact_offset = 0;           // compact: where the data lies in the file
     std::vector<uint64_t> chunk_dims;      // chunked: one per dataset dimension
-    enum ChunkIndex { btree_v1, single_chunk } chunk_index = btree_v1;
+    // The 1.10 format's fixed array, extensible array, implicit and v2 B-tree indexes are refused when read.
+    enum ChunkIndex { btree_v1, single_chunk, unsupported } chunk_index = btree_v1;
+    uint8_t chunk_index_type = 0;
     uint64_t single_chunk_size = 0;        // single_chunk with filters: the stored size
     uint32_t single_chunk_filter_mask = 0;
     bool single_chunk_filtered = false;
@@ -146,7 +148,7 @@ private:
     std::map<uint64_t, std::map<uint32_t, std::string_view>> collections_;
 };
 
-// The fractal heap at `address`: objects by heap ID (managed and tiny objects; huge objects are refused).
+// The fractal heap at `address`: objects by heap ID (managed, tiny and unfiltered huge objects).
 class FractalHeap {
 public:
     FractalHeap(const FileBytes& file, uint64_t address);
@@ -154,6 +156,7 @@ public:
 
 private:
     std::string_view managed(uint64_t offset, uint64_t length) const;
+    std::string_view huge(std::string_view id) const;
     std::string_view in_indirect_block(uint64_t block, uint64_t block_offset, unsigned rows, uint64_t offset,
                                        uint64_t length, int depth) const;
     std::string_view in_direct_block(uint64_t block, uint64_t block_offset, uint64_t block_size,
@@ -170,6 +173,7 @@ private:
     uint16_t max_heap_bits_ = 0;
     uint64_t root_ = undefined_address;
     uint16_t root_rows_ = 0;
+    uint64_t huge_objects_ = undefined_address;  // their B-tree
     unsigned heap_offset_size_ = 0;
     unsigned heap_length_size_ = 0;
     unsigned max_direct_rows_ = 0;

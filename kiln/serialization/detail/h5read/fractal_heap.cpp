@@ -1,5 +1,7 @@
 // Fractal heaps, where the 1.8 format keeps a dense group's links and a dense object's attributes: objects are
 // found by heap ID through the doubling table of direct and indirect blocks.
+#include <optional>
+
 #include "kiln/core/errors.hpp"
 #include "kiln/serialization/detail/h5read/format.hpp"
 
@@ -22,7 +24,7 @@ FractalHeap::FractalHeap(const FileBytes& file, uint64_t address) : file_(&file)
     flags_ = at.u8();
     const uint32_t max_managed_size = at.u32();
     at.skip(file.length_size);   // next huge object ID
-    at.skip(file.offset_size);   // huge objects' B-tree
+    huge_objects_ = at.address();
     at.skip(file.length_size);   // free space in managed blocks
     at.skip(file.offset_size);   // free space manager
     // Managed space, allocated managed space, allocation iterator offset, managed object count, and the sizes
@@ -74,7 +76,37 @@ std::string_view FractalHeap::object(std::string_view heap_id) const {
         if (start + length > heap_id.size()) file_->fail("a tiny fractal heap object is longer than its ID");
         return heap_id.substr(start, length);
     }
-    file_->fail(type == 1 ? "huge fractal heap objects are not supported" : "an unknown fractal heap ID type");
+    if (type == 1) return huge(heap_id.substr(1));
+    file_->fail("an unknown fractal heap ID type");
+}
+
+std::string_view FractalHeap::huge(std::string_view id) const {
+    const auto field = [&](size_t start, size_t size) {
+        uint64_t value = 0;
+        for (size_t i = 0; i < size && start + i < id.size(); ++i)
+            value |= uint64_t{static_cast<uint8_t>(id[start + i])} << (8 * i);
+        return value;
+    };
+    const unsigned address_size = file_->offset_size, length_size = file_->length_size;
+    // An ID wide enough holds the object's address and length itself; a narrower one is a key into the huge
+    // objects' B-tree, whose records are (address, length, key).
+    if (id.size() >= address_size + length_size) {
+        Cursor at(*file_, file_->offset_of(id), file_->offset_of(id) + id.size(), "huge object ID");
+        const uint64_t address = at.address();
+        return file_->span(address, at.length(), "huge fractal heap object");
+    }
+    const uint64_t key = field(0, std::min<size_t>(id.size(), 8));
+    std::optional<std::string_view> found;
+    if (huge_objects_ == undefined_address) file_->fail("a huge fractal heap object without a B-tree");
+    for_each_btree2_record(*file_, huge_objects_, [&](std::string_view record) {
+        if (found || record.size() < address_size + 2 * uint64_t{length_size}) return;
+        Cursor at(*file_, file_->offset_of(record), file_->offset_of(record) + record.size(), "huge object record");
+        const uint64_t address = at.address();
+        const uint64_t length = at.length();
+        if (at.length() == key) found = file_->span(address, length, "huge fractal heap object");
+    });
+    if (!found) file_->fail(cat("the huge fractal heap object ", key, " is missing"));
+    return *found;
 }
 
 std::string_view FractalHeap::managed(uint64_t offset, uint64_t length) const {

@@ -241,9 +241,11 @@ Layout decode_layout(Cursor& body) {
             if (i + 1 < dimensionality) layout.chunk_dims.push_back(d);
         }
         if (version == 4) {
-            const uint8_t index = body.u8();
-            if (index != 1)
-                body.fail(cat("chunk index type ", int{index}, " (kiln reads version 1 B-trees and single chunks)"));
+            layout.chunk_index_type = body.u8();
+            if (layout.chunk_index_type != 1) {
+                layout.chunk_index = Layout::unsupported;
+                return layout;
+            }
             layout.chunk_index = Layout::single_chunk;
             if (flags & 0x02) {
                 layout.single_chunk_filtered = true;

@@ -101,6 +101,9 @@ void read_chunked(const FileBytes& file, const DatasetLayout& dataset, float* ou
     const std::vector<uint64_t>& chunk = dataset.layout.chunk_dims;
     if (chunk.size() != dims.size())
         where.fail(cat("chunks of rank ", chunk.size(), " for a dataset of rank ", dims.size()));
+    if (dataset.layout.chunk_index == Layout::unsupported)
+        where.fail(cat("chunk index type ", int{dataset.layout.chunk_index_type},
+                       " of the 1.10 format (kiln reads version 1 B-trees and single chunks)"));
     if (dataset.layout.address == undefined_address) return;  // nothing written: all fill values
     uint64_t chunk_elements = 1;
     for (uint64_t c : chunk) {

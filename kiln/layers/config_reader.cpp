@@ -1,6 +1,9 @@
 #include "kiln/layers/config_reader.hpp"
 
+#include <limits>
+
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 #include "kiln/layers/constraints.hpp"
 #include "kiln/layers/initializers.hpp"
 #include "kiln/layers/regularizers.hpp"
@@ -35,11 +38,48 @@ double ConfigReader::number(const std::string& key, double fallback) {
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback) {
     const auto& v = raw(key);
     if (v.is_null()) return fallback;
-    // Accept 3.0 as 3 (some writers emit floats), but not 3.5.
-    if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
-        return static_cast<int64_t>(v.get<double>());
+    // Accept 3.0 as 3 (some writers emit floats), but not 3.5, nor a float outside int64 (converting that is
+    // undefined behaviour).
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (d >= -0x1p63 && d < 0x1p63 && d == static_cast<double>(static_cast<int64_t>(d)))
+            return static_cast<int64_t>(d);
+    }
+    return checked_integer(v, key);
+}
+
+int64_t ConfigReader::checked_integer(const nlohmann::json& v, const std::string& key) const {
+    if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        throw ValueError(cat(where(key), ": ", v.dump(), " does not fit in a 64-bit integer"));
     if (!v.is_number_integer()) throw ValueError(cat(where(key), ": expected an integer, got ", v.dump()));
     return v.get<int64_t>();
+}
+
+int64_t ConfigReader::checked_size(int64_t value, const std::string& key) const {
+    if (value < 1 || value > max_variable_elements())
+        throw ValueError(cat(where(key), ": expected a size from 1 to ", max_variable_elements(),
+                             " (kiln::set_max_variable_elements raises the limit), got ", value));
+    return value;
+}
+
+int64_t ConfigReader::size(const std::string& key, int64_t fallback) {
+    if (!has(key)) {
+        read_.insert(key);
+        return fallback;
+    }
+    return checked_size(integer(key, fallback), key);
+}
+
+std::array<int64_t, 2> ConfigReader::size_pair(const std::string& key, const std::array<int64_t, 2>& fallback) {
+    if (!has(key)) {
+        read_.insert(key);
+        return fallback;
+    }
+    const std::vector<int64_t> values = int_list(key, {});
+    if (values.size() != 1 && values.size() != 2)
+        throw ValueError(cat(where(key), ": expected an integer or a list of 2 integers, got ", raw(key).dump()));
+    for (const int64_t v : values) checked_size(v, key);
+    return {values.front(), values.back()};
 }
 
 bool ConfigReader::boolean(const std::string& key, bool fallback) {
@@ -77,13 +117,13 @@ std::vector<int64_t> ConfigReader::int_list(const std::string& key, const std::v
     const auto& v = raw(key);
     if (was_list) *was_list = v.is_array();
     if (v.is_null()) return fallback;
-    if (v.is_number_integer()) return {v.get<int64_t>()};
+    if (v.is_number_integer()) return {checked_integer(v, key)};
     if (!v.is_array()) throw ValueError(cat(where(key), ": expected an integer or a list of integers, got ", v.dump()));
     std::vector<int64_t> out;
     for (const auto& item : v) {
         if (!item.is_number_integer())
             throw ValueError(cat(where(key), ": expected a list of integers, got ", v.dump()));
-        out.push_back(item.get<int64_t>());
+        out.push_back(checked_integer(item, key));
     }
     return out;
 }

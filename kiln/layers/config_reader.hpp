@@ -3,6 +3,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <array>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +28,12 @@ public:
     std::string string(const std::string& key, const std::string& fallback);
     std::optional<double> optional_number(const std::string& key);
     std::optional<int64_t> optional_integer(const std::string& key);
+    // A size (units, filters, a window side): an integer from 1 to kiln::max_variable_elements(), so that a
+    // damaged config fails here, naming the key, rather than as an overflow or a huge allocation later.
+    // `fallback` (when the key is absent or null) is not checked.
+    int64_t size(const std::string& key, int64_t fallback);
+    // A size or a list of two sizes (kernel_size, strides, pool_size); one size is used for both.
+    std::array<int64_t, 2> size_pair(const std::string& key, const std::array<int64_t, 2>& fallback);
     // An int or a list of ints; a single int gives a list of one with `was_list` false.
     std::vector<int64_t> int_list(const std::string& key, const std::vector<int64_t>& fallback, bool* was_list = nullptr);
     // An int or a list of ints kept in the form it was written (Keras's int axis vs tf.keras's list axis).
@@ -46,6 +53,10 @@ public:
     std::string where(const std::string& key) const;
 
 private:
+    // `v` as an int64; ValueError naming `key` for non-integers and integers beyond int64.
+    int64_t checked_integer(const nlohmann::json& v, const std::string& key) const;
+    int64_t checked_size(int64_t value, const std::string& key) const;
+
     const nlohmann::json& config_;
     std::string class_name_;
     std::set<std::string> read_;

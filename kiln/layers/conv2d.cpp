@@ -21,13 +21,9 @@ void check_positive(const IntPair& pair, const char* what, const std::string& wh
         throw ValueError(cat(who, ": ", what, " must be positive integers, got [", pair[0], ", ", pair[1], "]"));
 }
 
-// An int or a list of one or two ints from a config.
 IntPair read_pair(ConfigReader& r, const std::string& key, const IntPair& fallback) {
-    const auto values = r.int_list(key, {fallback[0], fallback[1]});
-    if (values.size() == 1) return IntPair(values[0]);
-    if (values.size() == 2) return IntPair(values[0], values[1]);
-    throw ValueError(cat(r.where(key), ": expected an integer or a list of 2 integers, got ", values.size(),
-                         " values"));
+    const std::array<int64_t, 2> pair = r.size_pair(key, {fallback[0], fallback[1]});
+    return IntPair(pair[0], pair[1]);
 }
 
 nlohmann::json pair_json(const IntPair& pair) { return nlohmann::json::array({pair[0], pair[1]}); }
@@ -124,13 +120,13 @@ std::shared_ptr<Conv2DLayer> Conv2DLayer::from_config(const nlohmann::json& conf
     r.read_base(o.name, o.trainable);
     for (const char* key : {"filters", "kernel_size"})
         if (!r.has(key)) throw ValueError(cat(r.where(key), ": required"));
-    o.filters = r.integer("filters", 0);
+    o.filters = r.size("filters", 0);
     o.kernel_size = read_pair(r, "kernel_size", o.kernel_size);
     o.strides = read_pair(r, "strides", o.strides);
     o.padding = r.string("padding", o.padding);
     o.data_format = r.string("data_format", o.data_format);
     o.dilation_rate = read_pair(r, "dilation_rate", o.dilation_rate);
-    o.groups = r.integer("groups", o.groups);
+    o.groups = r.size("groups", o.groups);
     detail::read_kernel_bias_config(r, o);
     r.finish();
     return std::make_shared<Conv2DLayer>(o);

@@ -59,7 +59,7 @@ std::shared_ptr<DenseLayer> DenseLayer::from_config(const nlohmann::json& config
     Options o;
     r.read_base(o.name, o.trainable);
     if (!r.has("units")) throw ValueError(cat(r.where("units"), ": required"));
-    o.units = r.integer("units", 0);
+    o.units = r.size("units", 0);
     detail::read_kernel_bias_config(r, o);
     detail::read_unsupported(r, "quantization_config");
     r.finish();

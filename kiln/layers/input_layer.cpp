@@ -1,6 +1,7 @@
 #include "kiln/layers/input_layer.hpp"
 
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 #include "kiln/layers/config_reader.hpp"
 #include "kiln/layers/detail/layer_config.hpp"
 
@@ -11,7 +12,7 @@ nlohmann::json dim_json(const std::optional<int64_t>& dim) {
     return dim ? nlohmann::json(*dim) : nlohmann::json(nullptr);
 }
 
-// A batch shape from a config: a list of null or integers >= 0, batch first.
+// A batch shape from a config: a list of nulls or sizes from 0 to max_variable_elements(), batch first.
 std::vector<std::optional<int64_t>> read_batch_shape(ConfigReader& r, const std::string& key) {
     const nlohmann::json& v = r.raw(key);
     if (!v.is_array() || v.empty())
@@ -20,10 +21,11 @@ std::vector<std::optional<int64_t>> read_batch_shape(ConfigReader& r, const std:
     for (const auto& item : v) {
         if (item.is_null())
             dims.emplace_back();
-        else if (item.is_number_integer())
+        else if (item.is_number_integer() && item.get<int64_t>() >= 0 && item.get<int64_t>() <= max_variable_elements())
             dims.emplace_back(item.get<int64_t>());
         else
-            throw ValueError(cat(r.where(key), ": expected integers or nulls, got ", v.dump()));
+            throw ValueError(cat(r.where(key), ": expected sizes from 0 to ", max_variable_elements(),
+                                 " (kiln::set_max_variable_elements raises the limit) or nulls, got ", v.dump()));
     }
     return dims;
 }

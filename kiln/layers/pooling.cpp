@@ -18,14 +18,6 @@ DataFormat read_data_format(ConfigReader& r) {
     return parse_data_format(r.string(key, "channels_last"), r.where(key));
 }
 
-// An int (used for both axes) or a list of two ints, as Keras's pool_size and strides.
-std::array<int64_t, 2> read_pair(ConfigReader& r, const std::string& key, const std::array<int64_t, 2>& fallback) {
-    const std::vector<int64_t> v = r.int_list(key, {fallback[0], fallback[1]});
-    if (v.size() == 1) return {v[0], v[0]};
-    if (v.size() != 2) throw ValueError(cat(r.where(key), ": expected an int or a list of 2 ints, got ", Shape(v)));
-    return {v[0], v[1]};
-}
-
 // The spatial axes (rows, columns) of a rank-4 input in `format`.
 std::array<int64_t, 2> spatial_axes(DataFormat format) {
     return format == DataFormat::channels_last ? std::array<int64_t, 2>{1, 2} : std::array<int64_t, 2>{2, 3};
@@ -84,9 +76,9 @@ Pooling2DLayer::Options Pooling2DLayer::options_from_config(const nlohmann::json
     ConfigReader r(config, class_name);
     Options o;
     r.read_base(o.name, o.trainable);
-    o.pool_size = read_pair(r, "pool_size", o.pool_size);
+    o.pool_size = r.size_pair("pool_size", o.pool_size);
     if (r.has("strides"))
-        o.strides = read_pair(r, "strides", o.pool_size);
+        o.strides = r.size_pair("strides", o.pool_size);
     else
         r.ignore("strides");  // null: pool_size
     std::string padding = r.string("padding", "valid");

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "kiln/core/errors.hpp"
+#include "kiln/core/limits.hpp"
 #include "kiln/serialization/detail/reading.hpp"
 #include "kiln/serialization/legacy_config.hpp"
 #include "kiln/serialization/registry.hpp"
@@ -98,10 +99,11 @@ BatchShape parse_batch_shape(const nlohmann::json& value, const std::string& whe
     for (const auto& d : value) {
         if (d.is_null())
             shape.emplace_back();
-        else if (d.is_number_integer() && d.get<int64_t>() >= 0)
+        else if (d.is_number_integer() && d.get<int64_t>() >= 0 && d.get<int64_t>() <= max_variable_elements())
             shape.emplace_back(d.get<int64_t>());
         else
-            throw ValueError(cat(where, ": expected integers >= 0 or nulls, got ", excerpt(value)));
+            throw ValueError(cat(where, ": expected sizes from 0 to ", max_variable_elements(),
+                                 " (kiln::set_max_variable_elements raises the limit) or nulls, got ", excerpt(value)));
     }
     return shape;
 }

@@ -143,7 +143,7 @@ TEST_CASE("Pooling layers: from_config round trips, reads Keras's forms and reje
     CHECK(pool->strides() == Pair{3, 3});
     CHECK(pool->options().padding == Padding::same);
     CHECK_THROWS_WITH_AS(AveragePooling2DLayer::from_config({{"pool_size", {1, 2, 3}}}),
-                         doctest::Contains("AveragePooling2D config key 'pool_size': expected an int or a list of 2"),
+                         doctest::Contains("AveragePooling2D config key 'pool_size': expected an integer or a list of 2 integers"),
                          ValueError);
     for (const char* cls : {"MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D"})
         CHECK_THROWS_WITH_AS(serialization::layer_from_config(cls, {{"pool_sise", 2}}),

@@ -1,5 +1,5 @@
 // Configs with absurd sizes (10^18, 2^62, 2^63 - 1, -1, 0 where a positive size is needed) give a kiln::Error
-// naming the layer's place in the config, never a crash, UB or an allocation the machine cannot satisfy.
+// naming the layer's place in the config and the key, never a crash, UB or an allocation the machine cannot satisfy.
 #include <doctest/doctest.h>
 
 #include <kiln/kiln.hpp>
@@ -31,13 +31,18 @@ std::string sequential(const nlohmann::json& batch_shape, const nlohmann::json& 
 const std::vector<int64_t> kAbsurd{int64_t{1000000000000000000}, int64_t{1} << 62,
                                    std::numeric_limits<int64_t>::max(), -1, 0};
 
-void check_refused(const std::string& text, const std::string& what) {
+// `key` empty: a size the config may hold (an input dimension of 0) that a later layer cannot work with, so the
+// error names the layer's place only.
+void check_refused(const std::string& text, const std::string& what, const std::string& key = "") {
     CAPTURE(what);
     try {
         (void)model_from_json(text);
         FAIL("model_from_json accepted it");
     } catch (const Error& e) {
-        CHECK(std::string(e.what()).find("config.layers[") != std::string::npos);
+        const std::string message = e.what();
+        CAPTURE(message);
+        CHECK(message.find("config.layers[") != std::string::npos);
+        if (!key.empty()) CHECK(message.find(cat("config key '", key, "'")) != std::string::npos);
     }
 }
 
@@ -46,16 +51,28 @@ void check_refused(const std::string& text, const std::string& what) {
 TEST_CASE("config sizes: absurd units, filters, kernel sizes, strides and input shapes are kiln errors") {
     for (const int64_t v : kAbsurd) {
         CAPTURE(v);
-        check_refused(sequential({nullptr, 8}, layer("Dense", {{"units", v}})), "Dense units");
-        check_refused(sequential({nullptr, v}, layer("Dense", {{"units", 4}})), "input size before Dense");
-        check_refused(sequential({nullptr, v, v}, layer("Dense", {{"units", 4}})), "2-D input before Dense");
-        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", v}, {"kernel_size", {3, 3}}})), "Conv2D filters");
-        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {v, v}}})), "Conv2D kernel_size");
-        check_refused(sequential({nullptr, v, v, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}})), "Conv2D input");
-        // A dilated 3x3 window spans 2v + 1: it does not fit 8 (10^18) or overflows (2^62, 2^63 - 1).
-        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}, {"dilation_rate", {v, v}}})), "Conv2D dilation_rate");
-        check_refused(sequential({nullptr, 8, 8, 1}, layer("MaxPooling2D", {{"pool_size", {v, v}}})), "pool_size");
-        check_refused(sequential({nullptr, v}, layer("BatchNormalization", nlohmann::json::object())), "BN channels");
+        const std::string input_key = v == 0 ? "" : "batch_shape";  // a dimension of 0 is a valid shape
+        check_refused(sequential({nullptr, 8}, layer("Dense", {{"units", v}})), "Dense units", "units");
+        check_refused(sequential({nullptr, v}, layer("Dense", {{"units", 4}})), "input size before Dense", input_key);
+        check_refused(sequential({nullptr, v, v}, layer("Dense", {{"units", 4}})), "2-D input before Dense", input_key);
+        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", v}, {"kernel_size", {3, 3}}})), "Conv2D filters", "filters");
+        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {v, v}}})), "Conv2D kernel_size", "kernel_size");
+        check_refused(sequential({nullptr, v, v, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}})), "Conv2D input", input_key);
+        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}, {"strides", {v, 1}}})), "Conv2D strides", "strides");
+        check_refused(sequential({nullptr, 8, 8, 1}, layer("Conv2D", {{"filters", 2}, {"kernel_size", {3, 3}}, {"dilation_rate", {v, v}}})), "Conv2D dilation_rate", "dilation_rate");
+        check_refused(sequential({nullptr, 8, 8, 1}, layer("MaxPooling2D", {{"pool_size", {v, v}}})), "pool_size", "pool_size");
+        check_refused(sequential({nullptr, v}, layer("BatchNormalization", nlohmann::json::object())), "BN channels", input_key);
+    }
+}
+
+TEST_CASE("config sizes: integers beyond int64 and floats beyond int64 are refused naming the key, not wrapped") {
+    for (const char* units : {"18446744073709551615", "1e300", "-1e300", "9.3e18"}) {
+        CAPTURE(units);
+        std::string text = sequential({nullptr, 8}, layer("Dense", {{"units", 1}}));
+        const std::string one = "\"units\":1";
+        REQUIRE(text.find(one) != std::string::npos);
+        text.replace(text.find(one), one.size(), cat("\"units\":", units));
+        check_refused(text, "units", "units");
     }
 }
 

@@ -87,7 +87,7 @@ TEST_CASE("hostile configs: the loading budget holds only while a loader runs") 
         {"config",
          {{"name", "s"},
           {"layers",
-           {{{"class_name", "InputLayer"}, {"config", {{"batch_shape", {nullptr, 100}}, {"name", "in"}}}},
+           {{{"class_name", "InputLayer"}, {"config", {{"batch_shape", {nullptr, 10, 10}}, {"name", "in"}}}},  // each size allowed, 100 in all
             {{"class_name", "Activation"}, {"config", {{"name", "a"}, {"activation", "relu"}}}}}}}}};
     CHECK_THROWS_WITH_AS(model_from_config(config), doctest::Contains("a tensor of 100 elements"), MemoryError);
     CHECK(Tensor::zeros({1, 100}).size() == 100);  // the user's own tensors are not limited

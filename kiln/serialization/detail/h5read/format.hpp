@@ -164,7 +164,6 @@ private:
     uint64_t row_block_size(unsigned row) const;
 
     const FileBytes* file_;
-    uint64_t address_;
     uint16_t id_length_ = 0;
     uint8_t flags_ = 0;
     uint16_t table_width_ = 0;

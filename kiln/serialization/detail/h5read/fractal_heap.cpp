@@ -14,7 +14,7 @@ bool power_of_two(uint64_t value) { return value != 0 && (value & (value - 1)) =
 
 }  // namespace
 
-FractalHeap::FractalHeap(const FileBytes& file, uint64_t address) : file_(&file), address_(address) {
+FractalHeap::FractalHeap(const FileBytes& file, uint64_t address) : file_(&file) {
     Cursor at(file, address, "fractal heap");
     at.expect_signature("FRHP");
     const uint8_t version = at.u8();

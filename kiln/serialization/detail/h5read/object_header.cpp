@@ -134,12 +134,12 @@ struct HeaderReader {
         read_v2_messages(at.take(size), creation_order);
         at.verify_checksum(address);
         for (size_t i = 0; i < pending.size(); ++i) {
-            const auto [address, length] = pending[i];
-            Cursor block(file, address, address + length, "object header continuation");
+            const auto [block_address, length] = pending[i];
+            Cursor block(file, block_address, block_address + length, "object header continuation");
             block.expect_signature("OCHK");
             if (block.remaining() < 4) block.fail("is shorter than its checksum");
             read_v2_messages(block.take(block.remaining() - 4), creation_order);
-            block.verify_checksum(address);
+            block.verify_checksum(block_address);
         }
     }
 };

@@ -23,33 +23,41 @@ namespace {
 // Groups inside groups deeper than this are a damaged file (Keras nests a few levels).
 constexpr size_t max_group_depth = 100;
 
-// Attributes a dense store may hold is bounded by the file; this bounds the links of one group the same way.
-std::vector<Attribute> dense_attributes(const FileBytes& file, const DenseStorage& storage) {
-    std::vector<Attribute> attributes;
-    if (storage.heap == undefined_address) return attributes;
+// Calls `visit` with a cursor over each message of a dense store: `heap_id` finds the message's heap ID in a
+// record of the store's name index.
+template <class HeapId, class Visit>
+void for_each_dense_message(const FileBytes& file, const DenseStorage& storage, std::string_view what,
+                            HeapId&& heap_id, Visit&& visit) {
+    if (storage.heap == undefined_address) return;
     const FractalHeap heap(file, storage.heap);
     for_each_btree2_record(file, storage.name_index, [&](std::string_view record) {
-        // Heap ID (8 bytes), message flags, creation order, name hash.
+        const std::string_view message = heap.object(heap_id(record));
+        Cursor body(file, file.offset_of(message), file.offset_of(message) + message.size(), what);
+        visit(body);
+    });
+}
+
+std::vector<Attribute> dense_attributes(const FileBytes& file, const DenseStorage& storage) {
+    std::vector<Attribute> attributes;
+    // Records: heap ID (8 bytes), message flags, creation order, name hash.
+    const auto heap_id = [&](std::string_view record) {
         if (record.size() < 9) file.fail("an attribute name index record is too short");
         if (static_cast<uint8_t>(record[8]) & 0x02) file.fail("a shared attribute, which kiln does not read");
-        const std::string_view message = heap.object(record.substr(0, 8));
-        Cursor body(file, file.offset_of(message), file.offset_of(message) + message.size(), "attribute");
-        attributes.push_back(decode_attribute(body));
-    });
+        return record.substr(0, 8);
+    };
+    for_each_dense_message(file, storage, "attribute", heap_id,
+                           [&](Cursor& body) { attributes.push_back(decode_attribute(body)); });
     return attributes;
 }
 
 std::vector<Link> dense_links(const FileBytes& file, const DenseStorage& storage) {
     std::vector<Link> links;
-    if (storage.heap == undefined_address) return links;
-    const FractalHeap heap(file, storage.heap);
-    for_each_btree2_record(file, storage.name_index, [&](std::string_view record) {
-        // Name hash (4 bytes), heap ID.
+    // Records: name hash (4 bytes), heap ID.
+    const auto heap_id = [&](std::string_view record) {
         if (record.size() < 5) file.fail("a link name index record is too short");
-        const std::string_view message = heap.object(record.substr(4));
-        Cursor body(file, file.offset_of(message), file.offset_of(message) + message.size(), "link");
-        links.push_back(decode_link(body));
-    });
+        return record.substr(4);
+    };
+    for_each_dense_message(file, storage, "link", heap_id, [&](Cursor& body) { links.push_back(decode_link(body)); });
     return links;
 }
 
@@ -149,16 +157,22 @@ auto Object::at_path(Body&& body) const -> decltype(body()) {
     }
 }
 
+const std::vector<Attribute>& Object::attributes() const {
+    if (!attributes_)
+        attributes_ = at_path([&] { return std::make_shared<const std::vector<Attribute>>(attributes_of(file_->file, address_)); });
+    return *attributes_;
+}
+
 bool Object::has_attribute(const std::string& name) const {
     return at_path([&] {
-        const std::vector<Attribute> attributes = attributes_of(file_->file, address_);
+        const std::vector<Attribute>& attributes = this->attributes();
         return std::any_of(attributes.begin(), attributes.end(), [&](const Attribute& a) { return a.name == name; });
     });
 }
 
 std::vector<std::string> Object::read_strings(const std::string& name) const {
     return at_path([&] {
-        const std::vector<Attribute> attributes = attributes_of(file_->file, address_);
+        const std::vector<Attribute>& attributes = this->attributes();
         const auto found =
             std::find_if(attributes.begin(), attributes.end(), [&](const Attribute& a) { return a.name == name; });
         if (found == attributes.end()) fail(cat("has no attribute '", name, "'"));
@@ -274,20 +288,26 @@ std::vector<std::string> Group::dataset_paths() const {
     std::vector<uint64_t> open_groups{address_};
     std::vector<std::string> paths;
     collect_datasets("", open_groups, paths);
-    // A dataset reached through several hard links is listed once, under its first path.
-    std::vector<std::string> unique;
-    for (std::string& p : paths)
-        if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(std::move(p));
-    return unique;
+    return paths;
 }
 
 Dataset::Dataset(std::shared_ptr<OpenFile> file, uint64_t address, std::string path)
     : Object(std::move(file), address, std::move(path)) {}
 
+const DatasetLayout& Dataset::layout() const {
+    if (!layout_)
+        layout_ = at_path([&] {
+            return std::make_shared<const DatasetLayout>(dataset_layout(file_->file, address_, where()));
+        });
+    return *layout_;
+}
+
+Cursor Dataset::where() const { return Cursor(file_->file, address_, "dataset"); }
+
 Shape Dataset::shape() const {
     return at_path([&] {
-        const Cursor where(file_->file, address_, "dataset");
-        const DatasetLayout dataset = dataset_layout(file_->file, address_, where);
+        const Cursor where = this->where();
+        const DatasetLayout& dataset = layout();
         if (dataset.space.kind == Dataspace::null) fail("has no shape (an empty dataspace)");
         (void)dataset.space.count(where);
         Shape shape;
@@ -302,17 +322,14 @@ Shape Dataset::shape() const {
 std::string Dataset::dtype() const {
     // Keras 3 marks a bfloat16 variable, whose bits HDF5 cannot describe, with this attribute.
     if (has_attribute("dtype")) return read_string("dtype");
-    return at_path([&] {
-        const Cursor where(file_->file, address_, "dataset");
-        return dataset_layout(file_->file, address_, where).type.name();
-    });
+    return at_path([&] { return layout().type.name(); });
 }
 
 Tensor Dataset::read() const {
     const Shape dims = shape();
     return at_path([&] {
-        const Cursor where(file_->file, address_, "dataset");
-        const DatasetLayout dataset = dataset_layout(file_->file, address_, where);
+        const Cursor where = this->where();
+        const DatasetLayout& dataset = layout();
         if (!is_number_type(dataset.type)) fail(cat("holds ", dataset.type.name(), " data, not numbers"));
         check_stored_size(file_->file, dataset, where);
         Tensor values = Tensor::empty(dims);

@@ -18,6 +18,9 @@ namespace kiln::serialization::detail::h5read {
 
 struct OpenFile;
 struct Link;
+struct Attribute;
+struct DatasetLayout;
+class Cursor;
 
 // What a name in a group refers to.
 enum class Kind { missing, group, dataset, other };
@@ -51,6 +54,11 @@ protected:
     std::shared_ptr<OpenFile> file_;
     uint64_t address_;
     std::string path_;
+
+private:
+    // The object's attributes, decoded from its header on first use.
+    const std::vector<Attribute>& attributes() const;
+    mutable std::shared_ptr<const std::vector<Attribute>> attributes_;
 };
 
 class Dataset;
@@ -67,7 +75,8 @@ public:
     std::optional<Dataset> find_dataset(const std::string& relative) const;
     // The group at `relative`; IOError when it is absent.
     Group group(const std::string& relative) const;
-    // The paths (relative to this group) of every dataset below it, each dataset once, depth first in name order.
+    // The paths (relative to this group) of the datasets below it, depth first in name order: every hard-link
+    // path to a dataset, but no group is entered again inside itself (a link back to an ancestor).
     std::vector<std::string> dataset_paths() const;
 
 private:
@@ -93,6 +102,11 @@ public:
 private:
     friend class Group;
     Dataset(std::shared_ptr<OpenFile> file, uint64_t address, std::string path);
+    // The type, shape and storage, decoded from the header on first use.
+    const DatasetLayout& layout() const;
+    Cursor where() const;
+
+    mutable std::shared_ptr<const DatasetLayout> layout_;
 };
 
 // An HDF5 file opened for reading, from disk or from bytes.

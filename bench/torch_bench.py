@@ -26,23 +26,22 @@ def configure_openblas(threads):
     """OpenBLAS (Debian torch's BLAS for Linear/matmul) on `threads` threads and on the kernels kiln picks.
 
     torch.set_num_threads does not reach OpenBLAS's own pthread pool, so it is set here. And as kiln does for
-    itself (kiln/core/blas_kernel.cpp): when OpenBLAS 0.3.21 does not know this processor it falls back to
-    kernels below its features (SSE3 "Prescott" on a new Intel, AVX2 "Haswell" on an AVX-512 Zen; about half the
-    speed); unless the user set OPENBLAS_CORETYPE, select the family the CPU features support, so that both frameworks run the same sgemm kernels."""
+    itself (kiln/core/blas_kernel.cpp): when OpenBLAS 0.3.21 does not know this processor it falls back to its
+    SSE3 "Prescott" kernels (about half the speed); unless the user set OPENBLAS_CORETYPE, select the family the
+    CPU features support, so that both frameworks run the same sgemm kernels."""
     try:
         lib = ctypes.CDLL("libopenblas.so.0", mode=ctypes.RTLD_GLOBAL)
     except OSError:
         return
     lib.openblas_get_corename.restype = ctypes.c_char_p
-    if "OPENBLAS_CORETYPE" not in os.environ:
+    if "OPENBLAS_CORETYPE" not in os.environ and lib.openblas_get_corename() == b"Prescott":
         with open("/proc/cpuinfo") as f:
             flags = next((line.split() for line in f if line.startswith("flags")), [])
-        current = lib.openblas_get_corename().decode()
         kernel = None
         if all(x in flags for x in ("avx512f", "avx512bw", "avx512dq", "avx512vl")):
-            kernel = None if current in ("SkylakeX", "Cooperlake", "SapphireRapids") else "SkylakeX"
+            kernel = "SkylakeX"
         elif "avx2" in flags and "fma" in flags:
-            kernel = None if current in ("Haswell", "Zen") else "Haswell"
+            kernel = "Haswell"
         if kernel:
             os.environ["OPENBLAS_CORETYPE"] = kernel
             lib.gotoblas_dynamic_quit()

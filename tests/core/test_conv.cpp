@@ -1,6 +1,7 @@
 // Tests for conv2d: values against hand computation and a naive direct convolution written here (both data
-// formats, strides, padding, dilation, groups, several column-buffer chunks), empty batches, validation
-// errors, and gradients (finite differences, the naive adjoint, and the refusal of second order).
+// formats, strides, padding, dilation, groups, channel counts that are not whole vectors, several chunks of
+// images), empty batches, validation errors, and gradients (finite differences, the naive adjoint, and the
+// refusal of second order).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -74,6 +75,26 @@ Tensor naive_conv(const Tensor& x, const Tensor& k, const Conv2DOptions& o) {
     return to_tensor(y, shape);
 }
 
+// The gradients of L = sum(conv(x, k) * w) with respect to x and k, as the adjoint sums over the same products
+// (in double).
+std::pair<Tensor, Tensor> naive_gradients(const Tensor& x, const Tensor& k, const Conv2DOptions& o, const Tensor& w) {
+    std::vector<double> dx(static_cast<size_t>(x.size())), dk(static_cast<size_t>(k.size()));
+    for_each_product(x.shape(), k.shape(), o, [&](int64_t yi, int64_t xi, int64_t ki) {
+        dx[xi] += static_cast<double>(w.data()[yi]) * k.data()[ki];
+        dk[ki] += static_cast<double>(w.data()[yi]) * x.data()[xi];
+    });
+    return {to_tensor(dx, x.shape()), to_tensor(dk, k.shape())};
+}
+
+// conv2d's gradients of sum(conv2d(x, k) * w).
+std::vector<Tensor> conv_gradients(const Tensor& x, const Tensor& k, const Conv2DOptions& o, const Tensor& w) {
+    GradientTape tape;
+    tape.watch(x);
+    tape.watch(k);
+    const Tensor y = conv2d(x, k, o);
+    return tape.gradient(sum(mul(y, w)), std::vector<Tensor>{x, k});
+}
+
 // NHWC -> NCHW by index arithmetic.
 Tensor to_nchw(const Tensor& t) {
     const int64_t n = t.dim(0), h = t.dim(1), w = t.dim(2), c = t.dim(3);
@@ -139,6 +160,15 @@ TEST_CASE("conv2d: matches a naive direct convolution in both data formats") {
         {"depthwise", {2, 5, 5, 3}, {3, 3, 1, 3}, options({1, 1}, Padding::same, {1, 1}, 3)},
         {"depthwise, multiplier 2", {1, 6, 6, 3}, {3, 3, 1, 6}, options({2, 2}, Padding::valid, {1, 1}, 3)},
         {"1x1 kernel", {2, 4, 3, 5}, {1, 1, 5, 2}, options({1, 1}, Padding::valid)},
+        // Channel and filter counts that are not whole vectors, several vectors, and many output pixels per row.
+        {"37 channels, 70 filters", {2, 6, 29, 37}, {3, 3, 37, 70}, options({1, 1}, Padding::same)},
+        {"stride 3x2, dilation 2x1, odd counts", {1, 11, 13, 19}, {3, 3, 19, 21},
+         options({3, 2}, Padding::same, {2, 1})},
+        {"stride larger than the kernel", {1, 9, 10, 3}, {2, 2, 3, 5}, options({3, 3}, Padding::valid)},
+        {"one input channel", {2, 8, 30, 1}, {3, 3, 1, 32}, options({1, 1}, Padding::same)},
+        {"one filter", {2, 5, 6, 20}, {3, 3, 20, 1}, options({2, 2}, Padding::same)},
+        // Several chunks of images in the kernel gradient's reduction.
+        {"a batch of 32x32 images", {5, 32, 32, 32}, {3, 3, 32, 8}, options({1, 1}, Padding::same)},
     };
     uint64_t seed = 100;
     for (const Config& config : configs) {
@@ -150,30 +180,26 @@ TEST_CASE("conv2d: matches a naive direct convolution in both data formats") {
         REQUIRE(got.shape() == want.shape());
         CHECK(close(got, want));
         CHECK(close(conv2d(to_nchw(x), k, channels_first(config.o)), to_nchw(want)));
+        const Tensor w = random(want.shape(), ++seed);
+        const auto [dx, dk] = naive_gradients(x, k, config.o, w);
+        const auto grads = conv_gradients(x, k, config.o, w);
+        CHECK(close(grads[0], dx));
+        CHECK(allclose(grads[1], dk, 1e-4f, 1e-3f));
     }
 }
 
-TEST_CASE("conv2d: a batch spanning several column-buffer chunks, forward and backward") {
-    // One image unrolls to 64*64 pixels x 3*3*160 floats = 23.6 MB of columns, so a 64 MiB buffer holds two
-    // images and a batch of three needs a full and a partial chunk.
-    const Conv2DOptions o = options({1, 1}, Padding::same);
-    const Tensor x = random(Shape{3, 64, 64, 160}, 1);
-    const Tensor k = random(Shape{3, 3, 160, 2}, 2);
-    GradientTape tape;
-    tape.watch(x);
-    tape.watch(k);
-    const Tensor y = conv2d(x, k, o);
-    CHECK(close(y, naive_conv(x, k, o)));
-    // L = sum(y * w): dL/dx and dL/dk are the adjoint sums over the same products.
-    const Tensor w = random(y.shape(), 3);
-    const auto grads = tape.gradient(sum(mul(y, w)), std::vector<Tensor>{x, k});
-    std::vector<double> dx(static_cast<size_t>(x.size())), dk(static_cast<size_t>(k.size()));
-    for_each_product(x.shape(), k.shape(), o, [&](int64_t yi, int64_t xi, int64_t ki) {
-        dx[xi] += static_cast<double>(w.data()[yi]) * k.data()[ki];
-        dk[ki] += static_cast<double>(w.data()[yi]) * x.data()[xi];
-    });
-    CHECK(close(grads[0], to_tensor(dx, x.shape())));
-    CHECK(allclose(grads[1], to_tensor(dk, k.shape()), 1e-4f, 1e-2f));
+TEST_CASE("conv2d: a grouped convolution whose batch spans several column-buffer chunks") {
+    // One image unrolls to 16*16 pixels x 3*3*64 floats = 576 KiB of columns, so a 2 MiB buffer holds three
+    // images and a batch of eight needs two full chunks and a partial one.
+    const Conv2DOptions o = options({1, 1}, Padding::same, {1, 1}, 2);
+    const Tensor x = random(Shape{8, 16, 16, 64}, 1);
+    const Tensor k = random(Shape{3, 3, 32, 4}, 2);
+    CHECK(close(conv2d(x, k, o), naive_conv(x, k, o)));
+    const Tensor w = random(naive_output_shape(x.shape(), k.shape(), o), 3);
+    const auto [dx, dk] = naive_gradients(x, k, o, w);
+    const auto grads = conv_gradients(x, k, o, w);
+    CHECK(close(grads[0], dx));
+    CHECK(allclose(grads[1], dk, 1e-4f, 1e-3f));
 }
 
 TEST_CASE("conv2d: empty batch") {

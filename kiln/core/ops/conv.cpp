@@ -1,6 +1,7 @@
-// conv2d as im2col + sgemm in NHWC, with its backward pass (col2im and a kernel-gradient sgemm).
+// conv2d, with its backward pass. Without groups it runs the direct kernels of core/detail/conv_direct.cpp;
+// grouped convolutions run as im2col + sgemm in NHWC (col2im and a kernel-gradient sgemm backward).
 //
-// Images are unrolled, a chunk of the batch at a time, into a column buffer with one row per output pixel:
+// im2col unrolls images, a chunk of the batch at a time, into a column buffer with one row per output pixel:
 // for each group, kernel row, kernel column, the group's input channels (zeros where the tap is in the
 // padding). Group g's columns times group g's kernel columns give group g's output filters; the three
 // matrices are addressed in place through leading dimensions. channels_first input is converted to NHWC and
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "kiln/core/detail/conv_direct.hpp"
 #include "kiln/core/detail/gemm.hpp"
 #include "kiln/core/detail/parallel.hpp"
 #include "kiln/core/detail/storage_pool.hpp"
@@ -29,21 +31,7 @@ using Needs = std::vector<bool>;
 // gradient adds up chunk by chunk, and its rounding must not depend on the number of threads.
 constexpr int64_t kColumnBufferBytes = int64_t{2} << 20;
 
-// The sizes of one conv2d call, in NHWC terms whatever the data format.
-struct Geometry {
-    int64_t batch, height, width, channels;
-    int64_t kernel_h, kernel_w, filters, groups;
-    int64_t stride_h, stride_w, dilation_h, dilation_w;
-    AxisWindow rows, cols;  // padding and output size along H and along W
-
-    int64_t group_channels() const { return channels / groups; }
-    int64_t group_filters() const { return filters / groups; }
-    // Output pixels per image: rows of the column buffer per image.
-    int64_t pixels() const { return rows.output * cols.output; }
-    // Length of a column-buffer row, and of one group's part of it.
-    int64_t patch() const { return kernel_h * kernel_w * channels; }
-    int64_t group_patch() const { return kernel_h * kernel_w * group_channels(); }
-};
+using Geometry = detail::ConvGeometry;
 
 std::string pair_str(const std::array<int64_t, 2>& v) { return cat("[", v[0], ",", v[1], "]"); }
 
@@ -113,8 +101,7 @@ Tensor nhwc_to_nchw(const Tensor& t) {
 
 // Calls f(col_offset, x_offset, length) over the column-buffer row of output pixel `pixel` of image `image`:
 // its `length` values from col_offset on are x's values from x_offset on (NHWC), or zero padding when
-// x_offset is -1. Without groups and dilation along W, the taps of one kernel row are neighbours in x too, so
-// each kernel row is at most three spans (padding, inside, padding); otherwise each tap is one span.
+// x_offset is -1: one span per group and tap.
 template <class F>
 void for_each_span(const Geometry& g, int64_t image, int64_t pixel, F f) {
     const int64_t oh = pixel / g.cols.output;
@@ -125,21 +112,6 @@ void for_each_span(const Geometry& g, int64_t image, int64_t pixel, F f) {
         return ((image * g.height + ih) * g.width + iw) * g.channels + group * run;
     };
     int64_t col = 0;
-    if (g.groups == 1 && g.dilation_w == 1) {
-        const int64_t j_lo = std::clamp<int64_t>(-iw0, 0, g.kernel_w);
-        const int64_t j_hi = std::clamp<int64_t>(g.width - iw0, j_lo, g.kernel_w);
-        for (int64_t i = 0; i < g.kernel_h; ++i, col += g.kernel_w * run) {
-            const int64_t ih = oh * g.stride_h - g.rows.pad_before + i * g.dilation_h;
-            if (ih < 0 || ih >= g.height) {
-                f(col, -1, g.kernel_w * run);
-                continue;
-            }
-            if (j_lo > 0) f(col, -1, j_lo * run);
-            if (j_hi > j_lo) f(col + j_lo * run, x_at(ih, iw0 + j_lo, 0), (j_hi - j_lo) * run);
-            if (j_hi < g.kernel_w) f(col + j_hi * run, -1, (g.kernel_w - j_hi) * run);
-        }
-        return;
-    }
     for (int64_t group = 0; group < g.groups; ++group)
         for (int64_t i = 0; i < g.kernel_h; ++i) {
             const int64_t ih = oh * g.stride_h - g.rows.pad_before + i * g.dilation_h;
@@ -226,6 +198,10 @@ void grouped_gemm(const Geometry& g, int64_t m, int64_t n, int64_t k, detail::Ge
 // y = conv(x, kernel), all NHWC: y_g[pixels, filters/groups] = col_g[pixels, patch/groups] kernel_g.
 Tensor forward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel) {
     Tensor y = Tensor::empty(Shape{g.batch, g.rows.output, g.cols.output, g.filters});
+    if (g.groups == 1) {
+        detail::direct_conv_forward(g, x.data(), kernel.data(), y.data());
+        return y;
+    }
     const GroupStep step{g.group_patch(), g.group_filters(), g.group_filters()};
     for_each_chunk(g, [&](int64_t, int64_t first, int64_t count, float* col) {
         im2col(g, x.data(), first, count, col);
@@ -239,6 +215,13 @@ Tensor forward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel) {
 // dkernel_g = the sum of each chunk's col_g^T dy_g, added in chunk order. Only the requested ones are computed
 // (others stay undefined).
 Grads backward_nhwc(const Geometry& g, const Tensor& x, const Tensor& kernel, const Tensor& dy, const Needs& needs) {
+    if (g.groups == 1) {
+        Tensor dx = needs[0] ? Tensor::empty(x.shape()) : Tensor();
+        Tensor dkernel = needs[1] ? Tensor::empty(kernel.shape()) : Tensor();
+        if (needs[0]) detail::direct_conv_input_gradient(g, dy.data(), kernel.data(), dx.data());
+        if (needs[1]) detail::direct_conv_kernel_gradient(g, x.data(), dy.data(), dkernel.data());
+        return {dx, dkernel};
+    }
     Tensor dx = needs[0] ? Tensor::zeros(x.shape()) : Tensor();
     Tensor dkernel = needs[1] ? Tensor::empty(kernel.shape()) : Tensor();
     const int64_t kernel_size = kernel.size();

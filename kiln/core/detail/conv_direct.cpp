@@ -53,14 +53,12 @@ Vec load(const float* p) {
 // All lanes s: s - 0 is s for every float (s + 0 is not, for -0), so this compiles to one broadcast.
 Vec splat(float s) { return s - Vec{}; }
 
-// out (+)= v in its first `lanes` lanes.
-void store(float* out, Vec v, int64_t lanes, bool accumulate) {
-    if (lanes == kLanes) {
-        if (accumulate) v += load(out);
+// The first `lanes` lanes of v to out.
+void store(float* out, Vec v, int64_t lanes) {
+    if (lanes == kLanes)
         std::memcpy(out, &v, sizeof v);
-        return;
-    }
-    for (int64_t l = 0; l < lanes; ++l) out[l] = accumulate ? out[l] + v[l] : v[l];
+    else
+        for (int64_t l = 0; l < lanes; ++l) out[l] = v[l];
 }
 
 int64_t vectors_for(int64_t n) { return (n + kLanes - 1) / kLanes; }
@@ -98,7 +96,7 @@ struct ReduceBlock {
     int64_t length;    // output pixels per row
     int64_t b_offset;  // the block's first vector: b + b_offset + k * b_step
     int64_t b_step;
-    float* out;  // block row p's vectors at out + p * out_step, added to
+    float* out;  // block row p's vectors at out + p * out_step
     int64_t out_step;
     int64_t last_lanes;
 };
@@ -122,7 +120,7 @@ struct GatherKernel {
         }
         for (int p = 0; p < P; ++p)
             for (int v = 0; v < NV; ++v)
-                store(b.out + p * b.out_step + v * kLanes, acc[p][v], v + 1 < NV ? kLanes : b.last_lanes, false);
+                store(b.out + p * b.out_step + v * kLanes, acc[p][v], v + 1 < NV ? kLanes : b.last_lanes);
     }
 };
 
@@ -147,7 +145,7 @@ struct ReduceKernel {
         }
         for (int p = 0; p < P; ++p)
             for (int v = 0; v < NV; ++v)
-                store(r.out + p * r.out_step + v * kLanes, acc[p][v], v + 1 < NV ? kLanes : r.last_lanes, true);
+                store(r.out + p * r.out_step + v * kLanes, acc[p][v], v + 1 < NV ? kLanes : r.last_lanes);
     }
 };
 
@@ -221,10 +219,14 @@ Bordered with_border(const float* src, int64_t batch, int64_t h, int64_t w, int6
             }
             std::fill_n(out, b.left * stride, 0.0f);
             const float* in = src + ((row / rows) * h + ih) * w * channels;
-            for (int64_t c = 0; c < w; ++c) {
-                float* pixel = out + (b.left + c) * stride;
-                std::copy_n(in + c * channels, channels, pixel);
-                std::fill(pixel + channels, pixel + stride, 0.0f);
+            if (stride == channels) {
+                std::copy_n(in, w * channels, out + b.left * stride);
+            } else {
+                for (int64_t c = 0; c < w; ++c) {
+                    float* pixel = out + (b.left + c) * stride;
+                    std::copy_n(in + c * channels, channels, pixel);
+                    std::fill(pixel + channels, pixel + stride, 0.0f);
+                }
             }
             std::fill_n(out + (b.left + w) * stride, b.right * stride, 0.0f);
         }
@@ -268,24 +270,26 @@ void direct_conv_forward(const ConvGeometry& g, const float* x, const float* ker
     const Bordered weights = with_border(kernel, 1, g.taps() * channels, 1, filters, {}, vectors * kLanes);
     const Bordered xp = padded_input(g, x);
     const int64_t cost = out_w * g.patch() * filters;
+    // Each tap's channels, from an output pixel's window corner; without dilation along W the taps of a kernel
+    // row are neighbours in x and in the kernel, so each kernel row is one piece.
+    const int64_t taps_per_piece = g.dilation_w == 1 ? g.kernel_w : 1;
+    std::vector<Piece> pieces;
+    for (int64_t i = 0; i < g.kernel_h; ++i)
+        for (int64_t j = 0; j < g.kernel_w; j += taps_per_piece)
+            pieces.push_back({(i * g.dilation_h * xp.cols + j * g.dilation_w) * channels, taps_per_piece * channels,
+                              weights.data + (i * g.kernel_w + j) * channels * weights.stride});
+    const int64_t piece_count = static_cast<int64_t>(pieces.size());
     parallel_for(g.batch * g.rows.output, grain_for_cost(cost), [&](int64_t begin, int64_t end) {
-        std::vector<Piece> pieces(static_cast<size_t>(g.taps()));
         for (int64_t row = begin; row < end; ++row) {
             const int64_t n = row / g.rows.output;
             const int64_t ih0 = (row % g.rows.output) * g.stride_h - g.rows.pad_before;
             const float* origin = xp.at(n, ih0, -g.cols.pad_before);
-            for (int64_t i = 0; i < g.kernel_h; ++i)
-                for (int64_t j = 0; j < g.kernel_w; ++j) {
-                    const int64_t tap = i * g.kernel_w + j;
-                    pieces[static_cast<size_t>(tap)] = {(i * g.dilation_h * xp.cols + j * g.dilation_w) * channels,
-                                                        channels, weights.data + tap * channels * weights.stride};
-                }
             float* out_row = y + row * out_w * filters;
             for_each_block(vectors, kMaxVectors, [&](int64_t v0, int64_t nv) {
                 const auto& kernels = kGather[static_cast<size_t>(nv - 1)];
                 for_each_block(out_w, max_pixels(static_cast<int>(nv)), [&](int64_t ow0, int64_t np) {
                     kernels[static_cast<size_t>(np - 1)](
-                        {origin + ow0 * step, step, pieces.data(), g.taps(), weights.stride, v0 * kLanes,
+                        {origin + ow0 * step, step, pieces.data(), piece_count, weights.stride, v0 * kLanes,
                          out_row + ow0 * filters + v0 * kLanes, filters, last_lanes(filters, v0, nv)});
                 });
             });
@@ -351,7 +355,6 @@ void direct_conv_input_gradient(const ConvGeometry& g, const float* dy, const fl
 void direct_conv_kernel_gradient(const ConvGeometry& g, const float* x, const float* dy, float* dkernel) {
     const int64_t channels = g.channels, filters = g.filters, vectors = vectors_for(filters);
     const int64_t out_h = g.rows.output, out_w = g.cols.output;
-    std::fill_n(dkernel, g.taps() * channels * filters, 0.0f);
     const Bordered xp = padded_input(g, x);
     const Bordered dyv = with_border(dy, g.batch, out_h, out_w, filters, {}, vectors * kLanes);
     // Row r = tap * channels + c of the kernel gradient reads x at a_offsets[r] from an output pixel's window.
@@ -370,29 +373,49 @@ void direct_conv_kernel_gradient(const ConvGeometry& g, const float* x, const fl
         for_each_block(g.patch(), max_pixels(static_cast<int>(nv)),
                        [&](int64_t r0, int64_t np) { tasks.push_back({r0, np, v0, nv}); });
     });
-    // Images in chunks whose x and dy stay in a core's L2 cache while every task reads them; chunks are added in
-    // order, so the sums do not depend on the thread count.
+    // Images in chunks whose x and dy stay in a core's L2 cache while the tasks read them, at most kMaxPartialBytes
+    // of per-chunk partial gradients; (chunk, task) pairs run in parallel and the chunks' partials are added in
+    // chunk order, so the sums do not depend on the thread count.
     constexpr int64_t kChunkBytes = int64_t{512} << 10;
+    constexpr int64_t kMaxPartialBytes = int64_t{64} << 20;
+    const int64_t kernel_size = g.taps() * channels * filters;
     const int64_t image_bytes = (xp.rows * xp.cols * xp.stride + out_h * out_w * dyv.stride) * 4;
-    const int64_t images_per_chunk = std::max<int64_t>(1, kChunkBytes / std::max<int64_t>(image_bytes, 1));
-    std::vector<ReduceRow> rows;
-    for (int64_t n0 = 0; n0 < g.batch; n0 += images_per_chunk) {
-        rows.clear();
-        for (int64_t n = n0; n < std::min(g.batch, n0 + images_per_chunk); ++n)
-            for (int64_t oh = 0; oh < out_h; ++oh)
-                rows.push_back({xp.at(n, oh * g.stride_h - g.rows.pad_before, -g.cols.pad_before), dyv.at(n, oh, 0)});
-        const int64_t cost = static_cast<int64_t>(rows.size()) * out_w * kAccumulators * kLanes;
-        parallel_for(static_cast<int64_t>(tasks.size()), grain_for_cost(cost), [&](int64_t begin, int64_t end) {
-            for (int64_t t = begin; t < end; ++t) {
-                const Task& task = tasks[static_cast<size_t>(t)];
-                kReduce[static_cast<size_t>(task.vectors - 1)][static_cast<size_t>(task.rows - 1)](
-                    {rows.data(), static_cast<int64_t>(rows.size()), a_offsets.data() + task.r0,
-                     g.stride_w * channels, out_w, task.v0 * kLanes, dyv.stride,
-                     dkernel + task.r0 * filters + task.v0 * kLanes, filters,
-                     last_lanes(filters, task.v0, task.vectors)});
-            }
-        });
+    const int64_t max_chunks = std::max<int64_t>(1, kMaxPartialBytes / std::max<int64_t>(kernel_size * 4, 1));
+    const int64_t images_per_chunk = std::max({int64_t{1}, kChunkBytes / std::max<int64_t>(image_bytes, 1),
+                                               (g.batch + max_chunks - 1) / max_chunks});
+    const int64_t chunks = (g.batch + images_per_chunk - 1) / images_per_chunk;
+    if (chunks == 0) {  // an empty batch
+        std::fill_n(dkernel, kernel_size, 0.0f);
+        return;
     }
+    std::vector<ReduceRow> rows;
+    for (int64_t n = 0; n < g.batch; ++n)
+        for (int64_t oh = 0; oh < out_h; ++oh)
+            rows.push_back({xp.at(n, oh * g.stride_h - g.rows.pad_before, -g.cols.pad_before), dyv.at(n, oh, 0)});
+    const auto partials = allocate_floats(chunks > 1 ? chunks * kernel_size : 0);
+    const int64_t task_count = static_cast<int64_t>(tasks.size());
+    const int64_t cost = images_per_chunk * out_h * out_w * kAccumulators * kLanes;
+    parallel_for(chunks * task_count, grain_for_cost(cost), [&](int64_t begin, int64_t end) {
+        for (int64_t item = begin; item < end; ++item) {
+            const int64_t chunk = item / task_count;
+            const Task& task = tasks[static_cast<size_t>(item % task_count)];
+            const int64_t first_row = chunk * images_per_chunk * out_h;
+            const int64_t row_count = std::min(g.batch * out_h, first_row + images_per_chunk * out_h) - first_row;
+            float* out = chunks > 1 ? partials.get() + chunk * kernel_size : dkernel;
+            kReduce[static_cast<size_t>(task.vectors - 1)][static_cast<size_t>(task.rows - 1)](
+                {rows.data() + first_row, row_count, a_offsets.data() + task.r0, g.stride_w * channels, out_w,
+                 task.v0 * kLanes, dyv.stride, out + task.r0 * filters + task.v0 * kLanes, filters,
+                 last_lanes(filters, task.v0, task.vectors)});
+        }
+    });
+    if (chunks == 1) return;
+    parallel_for(kernel_size, grain_for_cost(chunks), [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            float total = partials[i];
+            for (int64_t chunk = 1; chunk < chunks; ++chunk) total += partials[chunk * kernel_size + i];
+            dkernel[i] = total;
+        }
+    });
 }
 
 }  // namespace kiln::detail

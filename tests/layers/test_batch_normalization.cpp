@@ -151,6 +151,20 @@ TEST_CASE("BatchNormalization: a fully masked batch gives zero statistics and ze
     CHECK(bn->moving_variance().value().to_vector() == std::vector<float>{0, 0});
 }
 
+TEST_CASE("BatchNormalization: a masked channel of equal values has batch variance 0 and mean that value exactly") {
+    // Keras 3 adds the count epsilon 1e-7 to the float32 count, where it rounds away for a count of 5: mean 25 / 5
+    // = 5 and variance 0, exactly. (In double, 25 / (5 + 1e-7) would leave 4.9999999 and a variance of 5e-15.)
+    BatchNormalization bn({.momentum = 0.0});
+    const Tensor x({5, 5, 100, 5, 5, 5}, {1, 6, 1});
+    bn(x, true, Tensor({1, 1, 0, 1, 1, 1}, {1, 6}));
+    CHECK(bn->moving_mean().value().item() == 5.0f);
+    CHECK(bn->moving_variance().value().item() == 0.0f);
+    // A count of 1 keeps what float32 holds of the epsilon: mean 3 / (1 + 2^-23).
+    BatchNormalization one({.momentum = 0.0});
+    one(Tensor({3, 7}, {1, 2, 1}), true, Tensor({1, 0}, {1, 2}));
+    CHECK(one->moving_mean().value().item() == static_cast<float>(3.0 / (1.0 + std::ldexp(1.0, -23))));
+}
+
 TEST_CASE("BatchNormalization: renorm inference equals plain inference with the same moving statistics") {
     BatchNormalization renorm({.momentum = 0.8, .renorm = true, .renorm_clipping = std::map<std::string, double>{{"rmax", 2.0}}});
     const Tensor x = Tensor::random_normal({8, 3}, 0.5f, 2.0f, 7);

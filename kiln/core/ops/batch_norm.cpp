@@ -26,6 +26,15 @@ void check_channels(const Tensor& t, const BatchNormLayout& l, const char* what,
         throw ShapeError(cat(op, ": ", what, " has shape ", t.shape(), ", expected ", l.channels, " values"));
 }
 
+// The count a masked mean divides by. Keras 3 adds backend.epsilon() to the float32 count, so only what float32
+// keeps of the epsilon is added: nothing for counts of 2 and more (5 unmasked values of 5 give mean 5 and
+// variance 0 exactly), 1.19e-7 for a count of 1, 1e-7 for a fully masked channel.
+double counted(double n, double count_epsilon) {
+    if (count_epsilon == 0.0) return n;
+    const float f = static_cast<float>(n);
+    return n + static_cast<double>((f + static_cast<float>(count_epsilon)) - f);
+}
+
 double value_or(const Tensor& t, int64_t i, double fallback) { return t.defined() ? t.data()[i] : fallback; }
 
 std::vector<float> to_floats(const std::vector<double>& values) { return {values.begin(), values.end()}; }
@@ -55,17 +64,17 @@ BatchMoments batch_moments(const Tensor& x, const BatchNormLayout& l, const Batc
         }
         (*options.all_reduce)(sums);
         for (int64_t j = 0; j < gc_count; ++j) {
-            const double n = sums[3 * j + 2] + options.count_epsilon;
+            const double n = counted(sums[3 * j + 2], options.count_epsilon);
             count[j] = n;
             mean[j] = n > 0 ? sums[3 * j] / n : 0.0;
             var[j] = n > 0 ? std::max(sums[3 * j + 1] / n - mean[j] * mean[j], 0.0) : 0.0;
         }
     } else {
         // The count epsilon divides the sums as Keras does: mean = sum / (n + eps), and the variance is the
-        // mean squared deviation from that mean, sum (x - mean)^2 / (n + eps).
+        // mean squared deviation from that mean, sum (x - mean)^2 / (n + eps), with n + eps as counted() has it.
         for (int64_t j = 0; j < gc_count; ++j) {
             const double n = m.count[j];
-            count[j] = n + options.count_epsilon;
+            count[j] = counted(n, options.count_epsilon);
             mean[j] = m.mean[j] * n / count[j];
             const double shift = m.mean[j] - mean[j];
             var[j] = (m.m2[j] + n * shift * shift) / count[j];
@@ -136,8 +145,9 @@ Tensor batch_norm_training(const Tensor& x, const Tensor& gamma, const Tensor& b
                     const double n = moments.count.data()[j];
                     const double var_eps = sigma[j] * sigma[j];
                     const double dl_dvar = -a[j] * sums[2 * j + 1] / (2.0 * var_eps);
-                    // d var / d mean is -2 mean eps_count / n: zero without a mask's count epsilon.
-                    const double dvar_dmean = -2.0 * pmean[j] * options.count_epsilon / n;
+                    // d var / d mean is -2 mean eps_count / n: zero without a mask's count epsilon. Counts of
+                    // elements are whole, so the part counted() added is n less its nearest integer.
+                    const double dvar_dmean = -2.0 * pmean[j] * (n - std::round(n)) / n;
                     c1[j] = (-a[j] * sums[2 * j] + dl_dvar * dvar_dmean) / n;
                     c2[j] = 2.0 * dl_dvar / n;
                 }

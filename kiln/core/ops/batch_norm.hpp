@@ -23,7 +23,7 @@ struct BatchNormLayout {
 };
 
 // Per-(group, channel) statistics of a batch, each [groups, channels]: biased mean and variance, and the
-// number of elements they average over (with a mask: the mask's sum plus the count epsilon).
+// number of elements they average over (with a mask: the mask's sum plus what float32 keeps of the count epsilon).
 struct BatchMoments {
     Tensor mean{};
     Tensor variance{};
@@ -36,7 +36,7 @@ using AllReduceFn = std::function<void(std::span<double> values)>;
 
 struct BatchMomentsOptions {
     Tensor mask{};                              // optional, x's shape; nonzero = use
-    double count_epsilon = 0.0;               // added to the count (Keras adds 1e-7 when masked)
+    double count_epsilon = 0.0;               // added to the float32 count, as Keras adds 1e-7 when masked
     const AllReduceFn* all_reduce = nullptr;  // synchronized: one-pass sums all-reduced, variance clamped at 0
 };
 

@@ -1,6 +1,7 @@
 // Callbacks: hooks that fit/evaluate/predict call at the start and end of training, epochs and batches, with the
-// logs so far (loss and metrics by name, val_ prefixed for validation, learning_rate). History records every
-// epoch's logs and is what fit() returns. Callbacks reach the model they run in through model().
+// logs so far (the compiled loss and metrics by name, val_ prefixed for validation, and what callbacks add, such
+// as the learning_rate of ReduceLROnPlateau and LearningRateScheduler). History records every epoch's logs and is
+// what fit() returns. Callbacks reach the model they run in through model().
 #pragma once
 
 #include <functional>
@@ -22,6 +23,10 @@ public:
     virtual void on_train_end(const Logs&) {}
     virtual void on_epoch_begin(int /*epoch*/, const Logs&) {}
     virtual void on_epoch_end(int /*epoch*/, const Logs&) {}
+    // Called at each epoch end, for every callback in turn, before any on_epoch_end: entries added here reach every
+    // callback's on_epoch_end, History and the progress bar (Keras callbacks write into the logs dict, and Keras
+    // runs History and the progress bar last).
+    virtual void add_epoch_logs(int /*epoch*/, Logs&) {}
     virtual void on_train_batch_begin(int64_t /*batch*/, const Logs&) {}
     virtual void on_train_batch_end(int64_t /*batch*/, const Logs&) {}
     virtual void on_test_begin(const Logs&) {}

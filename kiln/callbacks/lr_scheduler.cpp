@@ -24,4 +24,6 @@ void LearningRateScheduler::on_epoch_begin(int epoch, const Logs&) {
                   << python_float(learning_rate) << ".\n";
 }
 
+void LearningRateScheduler::add_epoch_logs(int, Logs& logs) { logs["learning_rate"] = model()->optimizer().learning_rate(); }
+
 }  // namespace kiln

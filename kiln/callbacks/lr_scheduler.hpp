@@ -16,8 +16,8 @@ struct LearningRateSchedulerOptions {
     int verbose = 0;  // 1: print the rate set at each epoch
 };
 
-// At each epoch begin, replaces the optimizer's learning rate by schedule(epoch, current rate). fit() logs the
-// rate in use as "learning_rate" at each epoch end.
+// At each epoch begin, replaces the optimizer's learning rate by schedule(epoch, current rate); at each epoch end
+// adds the rate in use to the logs as "learning_rate", as Keras 3 does.
 class LearningRateScheduler : public Callback {
 public:
     // ValueError when the schedule is empty.
@@ -25,6 +25,7 @@ public:
     explicit LearningRateScheduler(EpochSchedule schedule, int verbose = 0);
 
     void on_epoch_begin(int epoch, const Logs& logs) override;
+    void add_epoch_logs(int epoch, Logs& logs) override;
 
 private:
     LearningRateSchedulerOptions o_;

@@ -21,6 +21,8 @@ void ReduceLROnPlateau::on_train_begin(const Logs&) {
     best_.reset();
 }
 
+void ReduceLROnPlateau::add_epoch_logs(int, Logs& logs) { logs["learning_rate"] = model()->optimizer().learning_rate(); }
+
 void ReduceLROnPlateau::on_epoch_end(int epoch, const Logs& logs) {
     monitor_.resolve(model());
     if (!best_) best_ = monitor_.worst();

@@ -24,7 +24,8 @@ struct ReduceLROnPlateauOptions {
 
 // At each epoch end, compares the monitored value with the best so far. After `patience` epochs without an
 // improvement (outside the cooldown), sets the optimizer's rate to max(rate * factor, min_lr) when the rate is
-// above min_lr, and starts a cooldown of `cooldown` epochs.
+// above min_lr, and starts a cooldown of `cooldown` epochs. Adds the rate the epoch trained with to the logs as
+// "learning_rate", as Keras 3 does.
 class ReduceLROnPlateau : public Callback {
 public:
     // ValueError when factor >= 1 or mode is unknown.
@@ -32,6 +33,7 @@ public:
 
     void on_train_begin(const Logs& logs) override;
     void on_epoch_end(int epoch, const Logs& logs) override;
+    void add_epoch_logs(int epoch, Logs& logs) override;
 
     // Epochs without improvement counted so far, and epochs of cooldown left.
     int wait() const { return wait_; }

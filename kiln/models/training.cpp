@@ -327,10 +327,8 @@ History Model::fit(const Tensor& x_all, const Tensor& y_all, const FitOptions& o
             const auto val = evaluate(validation->first, validation->second, {.batch_size = options.batch_size, .verbose = 0});
             for (const auto& [key, value] : val) epoch_logs["val_" + key] = value;
         }
-        epoch_logs["learning_rate"] = state.optimizer->learning_rate();
-        Logs shown = epoch_logs;
-        shown.erase("learning_rate");
-        bar.update(steps_done, as_values(shown), true);
+        for (const auto& cb : callbacks) cb->add_epoch_logs(epoch, epoch_logs);
+        bar.update(steps_done, as_values(epoch_logs), true);
         for (const auto& cb : callbacks) cb->on_epoch_end(epoch, epoch_logs);
     }
     for (const auto& cb : callbacks) cb->on_train_end(epoch_logs);

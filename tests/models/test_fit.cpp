@@ -39,7 +39,7 @@ Tensor counting_column(int64_t n) { return Tensor::arange(n).reshape({n, 1}); }
 
 }  // namespace
 
-TEST_CASE("model fit: History has loss, metrics, val_ entries and learning_rate, one value per epoch") {
+TEST_CASE("model fit: History has loss, metrics and val_ entries (no learning_rate, as Keras 3), one per epoch") {
     set_random_seed(1);
     const auto data = datasets::make_moons(40, 0.1, 1);
     Sequential model = small_classifier();
@@ -47,10 +47,9 @@ TEST_CASE("model fit: History has loss, metrics, val_ entries and learning_rate,
 
     const History h =
         model.fit(data.x, data.y, {.batch_size = 8, .epochs = 3, .verbose = 0, .validation_split = 0.25});
-    CHECK(keys_of(h) == std::set<std::string>{"accuracy", "learning_rate", "loss", "val_accuracy", "val_loss"});
+    CHECK(keys_of(h) == std::set<std::string>{"accuracy", "loss", "val_accuracy", "val_loss"});
     for (const auto& [key, values] : h.history) CHECK_MESSAGE(values.size() == 3, key);
     CHECK(h.epochs == std::vector<int>{0, 1, 2});
-    for (double lr : h["learning_rate"]) CHECK(lr == doctest::Approx(0.01));
     for (double acc : h["accuracy"]) CHECK((acc >= 0.0 && acc <= 1.0));
     CHECK_THROWS_WITH_AS(h["mae"], doctest::Contains("no values logged as 'mae'"), ValueError);
 
@@ -60,17 +59,19 @@ TEST_CASE("model fit: History has loss, metrics, val_ entries and learning_rate,
     CHECK(h["val_accuracy"].back() == doctest::Approx(val.at("accuracy")));
 
     const History no_val = model.fit(data.x, data.y, {.batch_size = 8, .epochs = 2, .verbose = 0});
-    CHECK(keys_of(no_val) == std::set<std::string>{"accuracy", "learning_rate", "loss"});
+    CHECK(keys_of(no_val) == std::set<std::string>{"accuracy", "loss"});
     CHECK(no_val["loss"].size() == 2);
 }
 
-TEST_CASE("model fit: learning_rate in History is the schedule's value after each epoch") {
+TEST_CASE("model fit: the learning_rate a ReduceLROnPlateau logs is the schedule's value after each epoch") {
     Sequential model = linear_model(1.0f, 0.0f);
     // 0.1 * 0.5^step; 3 steps per epoch.
     auto schedule = std::make_shared<optim::ExponentialDecay>(0.1, 1, 0.5);
     model.compile({.optimizer = optim::SGD({.learning_rate = schedule}), .loss = "mse"});
-    const History h =
-        model.fit(counting_column(6), column({0, 0, 0, 0, 0, 0}), {.batch_size = 2, .epochs = 2, .verbose = 0});
+    // A patience it never reaches: the callback only logs the rate.
+    auto logs_rate = std::make_shared<ReduceLROnPlateau>(ReduceLROnPlateauOptions{.monitor = "loss", .patience = 100});
+    const History h = model.fit(counting_column(6), column({0, 0, 0, 0, 0, 0}),
+                                {.batch_size = 2, .epochs = 2, .verbose = 0, .callbacks = {logs_rate}});
     REQUIRE(h["learning_rate"].size() == 2);
     CHECK(h["learning_rate"][0] == doctest::Approx(0.1 * 0.125));
     CHECK(h["learning_rate"][1] == doctest::Approx(0.1 * 0.125 * 0.125));

@@ -5,6 +5,7 @@
 #include "kiln/core/ops/compare.hpp"
 #include "kiln/core/ops/conv.hpp"
 #include "kiln/core/ops/elementwise.hpp"
+#include "kiln/core/ops/group_norm.hpp"
 #include "kiln/core/ops/linalg.hpp"
 #include "kiln/core/ops/pad.hpp"
 #include "kiln/core/ops/pool.hpp"

@@ -6,10 +6,7 @@
 #include "kiln/core/errors.hpp"
 #include "kiln/core/ops.hpp"
 #include "kiln/core/tape.hpp"
-#include "kiln/layers/config_reader.hpp"
-#include "kiln/layers/constraints.hpp"
-#include "kiln/layers/initializers.hpp"
-#include "kiln/layers/regularizers.hpp"
+#include "kiln/layers/detail/layer_config.hpp"
 
 namespace kiln::layers {
 namespace {
@@ -59,8 +56,7 @@ BatchNormalizationLayer::BatchNormalizationLayer(const Options& options)
         throw ValueError(cat(who, ": epsilon must be a finite number >= 0, got ", options_.epsilon));
     if (!(options_.renorm_momentum >= 0.0 && options_.renorm_momentum <= 1.0))
         throw ValueError(cat(who, ": renorm_momentum must be in [0, 1], got ", options_.renorm_momentum));
-    options_.beta_initializer = or_default(options_.beta_initializer, "zeros");
-    options_.gamma_initializer = or_default(options_.gamma_initializer, "ones");
+    detail::prepare_gamma_beta_options(options_);
     options_.moving_mean_initializer = or_default(options_.moving_mean_initializer, "zeros");
     options_.moving_variance_initializer = or_default(options_.moving_variance_initializer, "ones");
     if (options_.renorm_clipping) {
@@ -319,15 +315,9 @@ nlohmann::json BatchNormalizationLayer::get_config() const {
     config["epsilon"] = options_.epsilon;
     config["center"] = options_.center;
     config["scale"] = options_.scale;
-    config["beta_initializer"] = initializers::serialize(*options_.beta_initializer);
-    config["gamma_initializer"] = initializers::serialize(*options_.gamma_initializer);
+    detail::write_gamma_beta_config(config, options_);
     config["moving_mean_initializer"] = initializers::serialize(*options_.moving_mean_initializer);
     config["moving_variance_initializer"] = initializers::serialize(*options_.moving_variance_initializer);
-    auto optional = [](const auto& ptr, auto serialize) { return ptr ? serialize(*ptr) : nlohmann::json(nullptr); };
-    config["beta_regularizer"] = optional(options_.beta_regularizer, [](const Regularizer& r) { return regularizers::serialize(r); });
-    config["gamma_regularizer"] = optional(options_.gamma_regularizer, [](const Regularizer& r) { return regularizers::serialize(r); });
-    config["beta_constraint"] = optional(options_.beta_constraint, [](const Constraint& c) { return constraints::serialize(c); });
-    config["gamma_constraint"] = optional(options_.gamma_constraint, [](const Constraint& c) { return constraints::serialize(c); });
     config["synchronized"] = options_.synchronized;
     config["renorm"] = options_.renorm;
     if (options_.renorm_clipping)
@@ -350,14 +340,9 @@ std::shared_ptr<BatchNormalizationLayer> BatchNormalizationLayer::from_config(co
     o.epsilon = r.number("epsilon", o.epsilon);
     o.center = r.boolean("center", o.center);
     o.scale = r.boolean("scale", o.scale);
-    o.beta_initializer = r.initializer("beta_initializer", "zeros");
-    o.gamma_initializer = r.initializer("gamma_initializer", "ones");
+    detail::read_gamma_beta_config(r, o);
     o.moving_mean_initializer = r.initializer("moving_mean_initializer", "zeros");
     o.moving_variance_initializer = r.initializer("moving_variance_initializer", "ones");
-    o.beta_regularizer = r.regularizer("beta_regularizer");
-    o.gamma_regularizer = r.regularizer("gamma_regularizer");
-    o.beta_constraint = r.constraint("beta_constraint");
-    o.gamma_constraint = r.constraint("gamma_constraint");
     o.synchronized = r.boolean("synchronized", false);
     o.renorm = r.boolean("renorm", false);
     const auto& clipping = r.raw("renorm_clipping");

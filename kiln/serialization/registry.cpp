@@ -9,7 +9,9 @@
 #include "kiln/layers/conv2d.hpp"
 #include "kiln/layers/dense.hpp"
 #include "kiln/layers/dropout.hpp"
+#include "kiln/layers/group_normalization.hpp"
 #include "kiln/layers/input_layer.hpp"
+#include "kiln/layers/layer_normalization.hpp"
 #include "kiln/layers/masking.hpp"
 #include "kiln/layers/merging.hpp"
 #include "kiln/layers/pooling.hpp"
@@ -19,6 +21,7 @@
 #include "kiln/layers/preprocessing/random_zoom.hpp"
 #include "kiln/layers/preprocessing/rescaling.hpp"
 #include "kiln/layers/reshaping.hpp"
+#include "kiln/layers/unit_normalization.hpp"
 #include "kiln/serialization/detail/reading.hpp"
 #include "kiln/serialization/model_config.hpp"
 
@@ -49,7 +52,9 @@ struct Registry {
         {"Functional", functional_factory},
         {"GlobalAveragePooling2D", factory_of<layers::GlobalAveragePooling2DLayer>()},
         {"GlobalMaxPooling2D", factory_of<layers::GlobalMaxPooling2DLayer>()},
+        {"GroupNormalization", factory_of<layers::GroupNormalizationLayer>()},
         {"InputLayer", factory_of<layers::InputLayerLayer>()},
+        {"LayerNormalization", factory_of<layers::LayerNormalizationLayer>()},
         {"LeakyReLU", factory_of<layers::LeakyReLULayer>()},
         {"Masking", factory_of<layers::MaskingLayer>()},
         {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
@@ -63,6 +68,7 @@ struct Registry {
         {"Reshape", factory_of<layers::ReshapeLayer>()},
         {"Sequential", sequential_factory},
         {"Softmax", factory_of<layers::SoftmaxLayer>()},
+        {"UnitNormalization", factory_of<layers::UnitNormalizationLayer>()},
         {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
 };

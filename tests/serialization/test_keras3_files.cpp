@@ -151,3 +151,58 @@ TEST_CASE("keras 3 files: a bfloat16 variable (marked by a dtype attribute) is r
                          doctest::Contains("wrong type: /layers/dense/vars/0 holds bfloat16 data (for 'dense"),
                          ValueError);
 }
+
+TEST_CASE("keras 3 files: LayerNormalization, GroupNormalization and UnitNormalization from a Keras 3 config and "
+          ".weights.h5") {
+    // The config as Keras 3 writes it after build (LayerNormalization's axis resolved to [2]; groups resolved).
+    const std::string policy =
+        R"({"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null})";
+    const std::string gamma_beta = R"("beta_initializer": {"module": "keras.initializers", "class_name": "Zeros",
+        "config": {}, "registered_name": null}, "gamma_initializer": {"module": "keras.initializers",
+        "class_name": "Ones", "config": {}, "registered_name": null}, "beta_regularizer": null,
+        "gamma_regularizer": null, "beta_constraint": null, "gamma_constraint": null)";
+    const std::string config = R"({"module": "keras", "class_name": "Sequential", "registered_name": null,
+      "config": {"name": "sequential", "trainable": true, "dtype": )" + policy + R"(, "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 3, 6],
+          "dtype": "float32", "sparse": false, "ragged": false, "name": "input_layer", "optional": false},
+         "registered_name": null},
+        {"module": "keras.layers", "class_name": "LayerNormalization", "config": {"name": "layer_normalization",
+          "trainable": true, "dtype": )" + policy + R"(, "axis": [2], "epsilon": 0.001, "center": true,
+          "scale": true, "rms_scaling": false, )" + gamma_beta + R"(}, "registered_name": null,
+         "build_config": {"input_shape": [null, 3, 6]}},
+        {"module": "keras.layers", "class_name": "GroupNormalization", "config": {"name": "group_normalization",
+          "trainable": true, "dtype": )" + policy + R"(, "groups": 3, "axis": -1, "epsilon": 0.001,
+          "center": true, "scale": true, )" + gamma_beta + R"(}, "registered_name": null,
+         "build_config": {"input_shape": [null, 3, 6]}},
+        {"module": "keras.layers", "class_name": "UnitNormalization", "config": {"name": "unit_normalization",
+          "trainable": true, "dtype": )" + policy + R"(, "axis": -1}, "registered_name": null,
+         "build_config": {"input_shape": [null, 3, 6]}}],
+      "build_input_shape": [null, 3, 6]}})";
+    TempDir dir;
+    const std::string path = dir.path("norms.weights.h5");
+    {
+        raw::Obj f(raw::create_file(path));
+        write_layer(f, "", "sequential", {});
+        write_layer(f, "layers/layer_normalization", "layer_normalization", {{{6}, 1}, {{6}, 2}});  // gamma, beta
+        write_layer(f, "layers/group_normalization", "group_normalization", {{{6}, 3}, {{6}, 4}});
+        write_layer(f, "layers/unit_normalization", "unit_normalization", {});
+    }
+    const Model model = model_from_json(config);
+    model.load_weights(path);
+    const auto ln = std::dynamic_pointer_cast<layers::LayerNormalizationLayer>(model.get_layer("layer_normalization"));
+    const auto gn = std::dynamic_pointer_cast<layers::GroupNormalizationLayer>(model.get_layer("group_normalization"));
+    REQUIRE(ln);
+    REQUIRE(gn);
+    CHECK(gn->groups() == 3);
+    for (const auto& [variable, tag] : std::vector<std::pair<Variable, int>>{
+             {ln->gamma(), 1}, {ln->beta(), 2}, {gn->gamma(), 3}, {gn->beta(), 4}})
+        for (int64_t i = 0; i < 6; ++i)
+            CHECK(variable.value().data()[i] == static_cast<float>(value_of(tag, static_cast<size_t>(i))));
+    // The loaded model computes what the same layers built here compute with the same weights.
+    layers::LayerNormalization ln2;
+    layers::GroupNormalization gn2({.groups = 3});
+    const Model built = Sequential({layers::Input({3, 6}), ln2, gn2, layers::UnitNormalization()});
+    built.set_weights(model.get_weights());
+    const Tensor x = Tensor::random_normal({4, 3, 6}, 0.0f, 1.0f, 5);
+    CHECK(array_equal(model.predict(x), built.predict(x)));
+}

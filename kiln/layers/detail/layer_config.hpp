@@ -1,5 +1,6 @@
 // Internal: config and option handling shared by layers. The kernel/bias family (activation, use_bias, kernel and
-// bias initializers, regularizers and constraints) is identical in Dense and Conv2D, so its defaults, validation,
+// bias initializers, regularizers and constraints) is identical in Dense and Conv2D, and the gamma/beta family
+// (initializers, regularizers, constraints) in the normalization layers, so their defaults, validation,
 // get_config and from_config live here once; the helpers read the options' members by their Keras names.
 #pragma once
 
@@ -64,6 +65,35 @@ void read_kernel_bias_config(ConfigReader& r, Options& o) {
     o.kernel_constraint = r.constraint("kernel_constraint");
     o.bias_constraint = r.constraint("bias_constraint");
     for (const char* key : {"activity_regularizer", "lora_rank", "lora_alpha"}) read_unsupported(r, key);
+}
+
+// Fills the default initializers of the gamma/beta family: ones for gamma, zeros for beta.
+template <class Options>
+void prepare_gamma_beta_options(Options& o) {
+    if (!o.gamma_initializer) o.gamma_initializer = initializers::get("ones");
+    if (!o.beta_initializer) o.beta_initializer = initializers::get("zeros");
+}
+
+// Writes the gamma/beta initializers, regularizers and constraints.
+template <class Options>
+void write_gamma_beta_config(nlohmann::json& config, const Options& o) {
+    config["beta_initializer"] = initializers::serialize(*o.beta_initializer);
+    config["gamma_initializer"] = initializers::serialize(*o.gamma_initializer);
+    config["beta_regularizer"] = optional_config(o.beta_regularizer);
+    config["gamma_regularizer"] = optional_config(o.gamma_regularizer);
+    config["beta_constraint"] = optional_config(o.beta_constraint);
+    config["gamma_constraint"] = optional_config(o.gamma_constraint);
+}
+
+// Reads the keys write_gamma_beta_config writes.
+template <class Options>
+void read_gamma_beta_config(ConfigReader& r, Options& o) {
+    o.beta_initializer = r.initializer("beta_initializer", "zeros");
+    o.gamma_initializer = r.initializer("gamma_initializer", "ones");
+    o.beta_regularizer = r.regularizer("beta_regularizer");
+    o.gamma_regularizer = r.regularizer("gamma_regularizer");
+    o.beta_constraint = r.constraint("beta_constraint");
+    o.gamma_constraint = r.constraint("gamma_constraint");
 }
 
 }  // namespace kiln::layers::detail

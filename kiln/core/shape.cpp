@@ -31,6 +31,8 @@ std::string Shape::str() const {
 std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << shape.str(); }
 
 std::vector<int64_t> contiguous_strides(const Shape& shape) {
+    // No element of an empty tensor is ever addressed, and the products of its other sizes may not fit in 64 bits.
+    if (shape.numel() == 0) return std::vector<int64_t>(shape.size(), 0);
     std::vector<int64_t> strides(shape.size(), 1);
     for (int64_t i = shape.rank() - 2; i >= 0; --i) strides[i] = strides[i + 1] * shape[i + 1];
     return strides;

@@ -28,7 +28,7 @@ public:
 
 std::ostream& operator<<(std::ostream& out, const Shape& shape);
 
-// Row-major strides (in elements) of a contiguous tensor of this shape.
+// Row-major strides (in elements) of a contiguous tensor of this shape; all zero for a shape without elements.
 std::vector<int64_t> contiguous_strides(const Shape& shape);
 
 // NumPy broadcasting of two shapes; throws ShapeError naming `op` when they are incompatible.

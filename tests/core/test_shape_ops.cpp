@@ -92,6 +92,15 @@ TEST_CASE("permute: 4-D, rank 0 and empty tensors") {
     check_equal(transpose(Tensor::zeros(Shape{0, 3})), Tensor::zeros(Shape{3, 0}));
 }
 
+TEST_CASE("contiguous_strides: row-major products, and zeros for a shape without elements") {
+    CHECK(contiguous_strides(Shape{2, 3, 4}) == std::vector<int64_t>{12, 4, 1});
+    CHECK(contiguous_strides(Shape{}).empty());
+    // The products 2^40 * 2^40 would overflow; nothing of an empty tensor is addressed, so all strides are 0.
+    const int64_t big = int64_t{1} << 40;
+    CHECK(contiguous_strides(Shape{0, big, big}) == std::vector<int64_t>{0, 0, 0});
+    CHECK_THROWS_AS(contiguous_strides(Shape{2, big, big}), ShapeError);
+}
+
 TEST_CASE("permute: invalid axes") {
     const Tensor x = Tensor::zeros(Shape{2, 3});
     CHECK_THROWS_WITH_AS(permute(x, {0, 0}),

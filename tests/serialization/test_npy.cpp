@@ -92,6 +92,15 @@ TEST_CASE("load_npy: Fortran order is transposed into row-major") {
             for (int64_t k = 0; k < 2; ++k) CHECK(cube.at({i, j, k}) == static_cast<float>(100 * i + 10 * j + k));
 }
 
+TEST_CASE("load_npy: an empty Fortran-order array whose other sizes multiply past 64 bits loads as empty") {
+    const TempDir dir;
+    // 0 x 2^40 x 2^40: no elements, but 2^80 elements per index of the first axis (the fuzzer's find).
+    const std::string shape = "(0, 1099511627776, 1099511627776)";
+    const Tensor empty = load_npy(dir.write("e.npy", npy(1, dict("|u1", shape, true), {})));
+    CHECK(empty.shape() == Shape{0, 1099511627776, 1099511627776});
+    CHECK(empty.size() == 0);
+}
+
 TEST_CASE("save_npy: writes version 1.0 '<f4' in C order, byte for byte as NumPy, and reads back") {
     const TempDir dir;
     const std::string path = dir.path("m.npy");

@@ -32,11 +32,6 @@ private:
     InitializerPtr of_;
 };
 
-std::vector<int64_t> axis_list(const BatchNormalizationOptions& o) {
-    if (std::holds_alternative<int64_t>(o.axis)) return {std::get<int64_t>(o.axis)};
-    return std::get<std::vector<int64_t>>(o.axis);
-}
-
 InitializerPtr or_default(const InitializerPtr& init, const char* name) {
     return init ? init : initializers::get(name);
 }
@@ -49,7 +44,7 @@ BatchNormalizationLayer::BatchNormalizationLayer(const Options& options)
     : Layer(LayerOptions{.name = options.name, .trainable = options.trainable}, "batch_normalization"),
       options_(options) {
     const std::string who = cat("BatchNormalization '", name(), "'");
-    if (axis_list(options_).empty()) throw ValueError(cat(who, ": axis must not be an empty list"));
+    if (detail::axis_list(options_.axis).empty()) throw ValueError(cat(who, ": axis must not be an empty list"));
     if (!(options_.momentum >= 0.0 && options_.momentum <= 1.0))
         throw ValueError(cat(who, ": momentum must be in [0, 1], got ", options_.momentum));
     if (!(options_.epsilon >= 0.0) || !std::isfinite(options_.epsilon))
@@ -81,7 +76,7 @@ BatchNormalizationLayer::BatchNormalizationLayer(const Options& options)
     }
     // tf.keras's rules for fused=true; kiln's kernel is the same either way, so fused never changes results.
     if (options_.fused.value_or(false)) {
-        const auto axes = axis_list(options_);
+        const auto axes = detail::axis_list(options_.axis);
         if (options_.renorm) throw ValueError(cat(who, ": passing both fused=true and renorm=true is not supported"));
         if (axes.size() > 1 || (axes[0] != -4 && axes[0] != -3 && axes[0] != -1 && axes[0] != 1 && axes[0] != 3 && axes[0] != 4))
             throw ValueError(cat(who, ": fused=true is only supported when axis is 1 or 3 for input rank 4, or 1 or 4 "
@@ -97,7 +92,7 @@ BatchNormalizationLayer::BatchNormalizationLayer(const Options& options)
 void BatchNormalizationLayer::build_impl(const Shape& input_shape) {
     const int64_t rank = input_shape.rank();
     axes_.clear();
-    for (int64_t a : axis_list(options_)) {
+    for (int64_t a : detail::axis_list(options_.axis)) {
         if (a < -rank || a >= rank)
             throw ValueError(cat(describe(), ": axis ", a, " is out of range for an input of rank ", rank, " (shape ",
                                  input_shape, ")"));
@@ -105,7 +100,7 @@ void BatchNormalizationLayer::build_impl(const Shape& input_shape) {
     }
     std::sort(axes_.begin(), axes_.end());
     if (std::adjacent_find(axes_.begin(), axes_.end()) != axes_.end())
-        throw ValueError(cat(describe(), ": duplicate axis in ", Shape(axis_list(options_))));
+        throw ValueError(cat(describe(), ": duplicate axis in ", Shape(detail::axis_list(options_.axis))));
     if (options_.virtual_batch_size && axes_[0] == 0)
         throw ValueError(cat(describe(), ": with virtual_batch_size the batch axis 0 cannot be normalized"));
     if (options_.fused.value_or(false)) {

@@ -7,27 +7,18 @@
 #include "kiln/layers/detail/layer_config.hpp"
 
 namespace kiln::layers {
-namespace {
-
-std::vector<int64_t> axis_list(const LayerNormalizationOptions& o) {
-    if (std::holds_alternative<int64_t>(o.axis)) return {std::get<int64_t>(o.axis)};
-    return std::get<std::vector<int64_t>>(o.axis);
-}
-
-}  // namespace
-
 LayerNormalizationLayer::LayerNormalizationLayer(const Options& options)
     : Layer(LayerOptions{.name = options.name, .trainable = options.trainable}, "layer_normalization"),
       options_(options) {
     const std::string who = cat("LayerNormalization '", name(), "'");
-    if (axis_list(options_).empty()) throw ValueError(cat(who, ": axis must not be an empty list"));
+    if (detail::axis_list(options_.axis).empty()) throw ValueError(cat(who, ": axis must not be an empty list"));
     if (!(options_.epsilon >= 0.0) || !std::isfinite(options_.epsilon))
         throw ValueError(cat(who, ": epsilon must be a finite number >= 0, got ", options_.epsilon));
     detail::prepare_gamma_beta_options(options_);
 }
 
 std::vector<int64_t> LayerNormalizationLayer::resolve_axes(const Shape& input_shape) const {
-    return normalize_axes(axis_list(options_), input_shape.rank(), describe());
+    return normalize_axes(detail::axis_list(options_.axis), input_shape.rank(), describe());
 }
 
 void LayerNormalizationLayer::build_impl(const Shape& input_shape) {

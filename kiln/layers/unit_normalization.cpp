@@ -3,6 +3,7 @@
 #include "kiln/core/errors.hpp"
 #include "kiln/core/ops.hpp"
 #include "kiln/layers/config_reader.hpp"
+#include "kiln/layers/detail/layer_config.hpp"
 
 namespace kiln::layers {
 namespace {
@@ -15,16 +16,12 @@ constexpr float kMinSquaredNorm = 1e-24f;
 UnitNormalizationLayer::UnitNormalizationLayer(const Options& options)
     : Layer(LayerOptions{.name = options.name, .trainable = options.trainable}, "unit_normalization"),
       options_(options) {
-    if (std::holds_alternative<std::vector<int64_t>>(options_.axis) &&
-        std::get<std::vector<int64_t>>(options_.axis).empty())
+    if (detail::axis_list(options_.axis).empty())
         throw ValueError(cat("UnitNormalization '", name(), "': axis must not be an empty list"));
 }
 
 std::vector<int64_t> UnitNormalizationLayer::resolve_axes(const Shape& input_shape) const {
-    const std::vector<int64_t> axes = std::holds_alternative<int64_t>(options_.axis)
-                                          ? std::vector<int64_t>{std::get<int64_t>(options_.axis)}
-                                          : std::get<std::vector<int64_t>>(options_.axis);
-    return normalize_axes(axes, input_shape.rank(), describe());
+    return normalize_axes(detail::axis_list(options_.axis), input_shape.rank(), describe());
 }
 
 Tensor UnitNormalizationLayer::call(const Tensor& input, const CallContext&) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <string>
+#include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +22,9 @@ namespace kiln::layers::detail {
 // Reads `key`, which kiln supports only at its Keras default: absent, null or equal to `fallback` passes;
 // any other value raises NotImplementedError naming the key.
 void read_unsupported(ConfigReader& r, const std::string& key, const nlohmann::json& fallback = nullptr);
+
+// A layer's `axis` argument (one axis or a list, as Keras takes it) as a list.
+std::vector<int64_t> axis_list(const std::variant<int64_t, std::vector<int64_t>>& axis);
 
 // The Keras 3 dict of an optional regularizer or constraint; null when absent.
 nlohmann::json optional_config(const RegularizerPtr& regularizer);

@@ -42,11 +42,8 @@ std::optional<bool> direction_of(std::string_view name) {
 // The direction of the model's compiled metric called `name` (by its class), if there is one that tells.
 std::optional<bool> compiled_metric_direction(const Model* model, const std::string& name) {
     if (!model || !model->compiled()) return std::nullopt;
-    const TrainingState& state = *(*model)->training_state;
-    for (const metrics::MetricPtr& m : state.metrics)
-        if (m->name() == name) return direction_of(m->class_name());
-    for (const MetricArg& arg : state.requested_metrics)
-        if (arg.metric() && arg.metric()->name() == name) return direction_of(arg.metric()->class_name());
+    for (const auto& [logged_name, metric] : logged_metrics(*(*model)->training_state))
+        if (logged_name == name) return direction_of(metric->class_name());
     return std::nullopt;
 }
 

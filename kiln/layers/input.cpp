@@ -16,7 +16,7 @@ SymbolicTensor Input(const Shape& shape, const InputOptions& options) {
     auto layer = std::make_shared<InputLayerLayer>(layer_options);
     Shape output{options.batch_size ? *options.batch_size : -1};
     output.insert(output.end(), shape.begin(), shape.end());
-    return SymbolicTensor(std::make_shared<Node>(Node{layer, {}, std::nullopt, output, false}));
+    return SymbolicTensor(std::make_shared<Node>(Node{layer, {}, std::nullopt, {output}, false}));
 }
 
 }  // namespace kiln::layers

@@ -48,14 +48,31 @@ Layer::~Layer() = default;
 std::string Layer::describe() const { return cat(class_name(), " '", name_, "'"); }
 
 Tensor Layer::operator()(const Tensor& input, std::optional<bool> training, const Tensor& mask) {
-    return run({input}, training, mask, false);
+    return only_output(run({input}, training, mask, false));
 }
 
 Tensor Layer::operator()(const std::vector<Tensor>& inputs, std::optional<bool> training) {
-    return run(inputs, training, Tensor(), true);
+    return only_output(run(inputs, training, Tensor(), true));
 }
 
-Tensor Layer::run(const std::vector<Tensor>& inputs, std::optional<bool> training, const Tensor& mask, bool multi) {
+std::vector<Tensor> Layer::call_outputs(const std::vector<Tensor>& inputs, bool multi_input,
+                                        std::optional<bool> training, const Tensor& mask) {
+    if (!multi_input && inputs.size() != 1)
+        throw ValueError(cat(describe(), ": call_outputs without multi_input takes one input, got ", inputs.size()));
+    return run(inputs, training, mask, multi_input);
+}
+
+template <class T>
+T Layer::only_output(std::vector<T> outputs) const {
+    if (outputs.size() != 1)
+        throw ValueError(cat(describe(), ": has ", outputs.size(), " outputs; take them all with call_outputs()"));
+    return std::move(outputs[0]);
+}
+template Tensor Layer::only_output(std::vector<Tensor>) const;
+template SymbolicTensor Layer::only_output(std::vector<SymbolicTensor>) const;
+
+std::vector<Tensor> Layer::run(const std::vector<Tensor>& inputs, std::optional<bool> training, const Tensor& mask,
+                               bool multi) {
     std::vector<Shape> shapes;
     for (size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined()) throw ValueError(cat(describe(), ": input ", i, " is undefined"));
@@ -71,7 +88,11 @@ Tensor Layer::run(const std::vector<Tensor>& inputs, std::optional<bool> trainin
     ctx.training = training ? *training : (!t_training_stack.empty() && t_training_stack.back());
     ctx.mask = mask;
     TrainingScope scope(ctx.training);
-    return multi ? call_multi(inputs, ctx) : call(inputs[0], ctx);
+    return call_all(inputs, ctx, multi);
+}
+
+std::vector<Tensor> Layer::call_all(const std::vector<Tensor>& inputs, const CallContext& ctx, bool multi_input) {
+    return {multi_input ? call_multi(inputs, ctx) : call(inputs[0], ctx)};
 }
 
 void Layer::build(const Shape& input_shape) {

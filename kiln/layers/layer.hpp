@@ -89,6 +89,12 @@ public:
     // must be owned by a shared_ptr (every handle is). An explicit `training` is kept with the node.
     SymbolicTensor operator()(const SymbolicTensor& input, std::optional<bool> training = std::nullopt);
     SymbolicTensor operator()(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training = std::nullopt);
+    // Every output of a call: layers have one, a Functional model one per output (operator() refuses a layer
+    // with several). `inputs` holds the one input (multi_input false) or the list a multi-input layer takes.
+    std::vector<Tensor> call_outputs(const std::vector<Tensor>& inputs, bool multi_input,
+                                     std::optional<bool> training = std::nullopt, const Tensor& mask = {});
+    std::vector<SymbolicTensor> call_outputs(const std::vector<SymbolicTensor>& inputs, bool multi_input,
+                                             std::optional<bool> training = std::nullopt);
 
     bool built() const { return built_; }
     // Builds now (idempotent); layers with several inputs use build_multi.
@@ -142,6 +148,12 @@ protected:
     virtual Tensor call(const Tensor& input, const CallContext& ctx);
     // Multi-input layers override this; the default requires exactly one input and calls call().
     virtual Tensor call_multi(const std::vector<Tensor>& inputs, const CallContext& ctx);
+    // Layers with several outputs override this; the default returns the one output of call() or call_multi().
+    virtual std::vector<Tensor> call_all(const std::vector<Tensor>& inputs, const CallContext& ctx, bool multi_input);
+
+    // The single output of a call; ValueError naming this layer when it has several.
+    template <class T>
+    T only_output(std::vector<T> outputs) const;
 
     Variable add_weight(const WeightSpec& spec);
     void track_layer(std::shared_ptr<Layer> layer);
@@ -156,8 +168,10 @@ private:
         bool created_trainable;
         RegularizerPtr regularizer;
     };
-    Tensor run(const std::vector<Tensor>& inputs, std::optional<bool> training, const Tensor& mask, bool multi);
-    SymbolicTensor run_symbolic(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training, bool multi);
+    std::vector<Tensor> run(const std::vector<Tensor>& inputs, std::optional<bool> training, const Tensor& mask,
+                            bool multi);
+    std::vector<SymbolicTensor> run_symbolic(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training,
+                                             bool multi);
 
     std::string name_;
     bool trainable_;

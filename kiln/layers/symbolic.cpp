@@ -14,7 +14,7 @@ namespace kiln {
 
 const Shape& SymbolicTensor::shape() const {
     if (!node_) throw StateError("SymbolicTensor::shape: the symbolic tensor is undefined");
-    return node_->output_shape;
+    return node_->output_shapes.at(static_cast<size_t>(index_));
 }
 
 namespace {
@@ -23,8 +23,8 @@ namespace {
 // any stride up to it gives different output sizes for the two. Small first, because probing costs a forward pass.
 constexpr std::array<std::array<int64_t, 2>, 2> kProbeSizes{{{16, 32}, {128, 256}}};
 
-// The output shape of a call on one zero example whose unfixed (-1) sizes are `unfixed_size`.
-Shape probe(Layer& layer, const std::vector<Shape>& input_shapes, bool multi, int64_t unfixed_size) {
+// The output shapes of a call on one zero example whose unfixed (-1) sizes are `unfixed_size`.
+std::vector<Shape> probe(Layer& layer, const std::vector<Shape>& input_shapes, bool multi, int64_t unfixed_size) {
     std::vector<Tensor> examples;
     for (Shape s : input_shapes) {
         if (s.rank() > 0) s[0] = 1;
@@ -33,29 +33,33 @@ Shape probe(Layer& layer, const std::vector<Shape>& input_shapes, bool multi, in
         examples.push_back(Tensor::zeros(s));
     }
     autograd::PauseRecording pause;
-    return (multi ? layer(examples, false) : layer(examples[0], false)).shape();
+    std::vector<Shape> shapes;
+    for (const Tensor& out : layer.call_outputs(examples, multi, false)) shapes.push_back(out.shape());
+    return shapes;
 }
 
 // Output sizes that differ between probes with the two sizes of `sizes` become -1.
-Shape probe_unfixed(Layer& layer, const std::vector<Shape>& input_shapes, bool multi,
-                    const std::array<int64_t, 2>& sizes) {
-    Shape out = probe(layer, input_shapes, multi, sizes[0]);
-    const Shape other = probe(layer, input_shapes, multi, sizes[1]);
-    if (other.rank() != out.rank())
-        throw ShapeError(cat(layer.describe(), ": the output rank depends on the unfixed sizes of input shape ",
-                             input_shapes[0]));
-    for (int64_t a = 1; a < out.rank(); ++a)
-        if (other[a] != out[a]) out[a] = -1;
-    return out;
+std::vector<Shape> probe_unfixed(Layer& layer, const std::vector<Shape>& input_shapes, bool multi,
+                                 const std::array<int64_t, 2>& sizes) {
+    std::vector<Shape> outs = probe(layer, input_shapes, multi, sizes[0]);
+    const std::vector<Shape> others = probe(layer, input_shapes, multi, sizes[1]);
+    for (size_t i = 0; i < outs.size(); ++i) {
+        if (others.at(i).rank() != outs[i].rank())
+            throw ShapeError(cat(layer.describe(), ": the output rank depends on the unfixed sizes of input shape ",
+                                 input_shapes[0]));
+        for (int64_t a = 1; a < outs[i].rank(); ++a)
+            if (others[i][a] != outs[i][a]) outs[i][a] = -1;
+    }
+    return outs;
 }
 
 }  // namespace
 
-Shape symbolic_output_shape(Layer& layer, const std::vector<Shape>& input_shapes, bool multi) {
+std::vector<Shape> symbolic_output_shapes(Layer& layer, const std::vector<Shape>& input_shapes, bool multi) {
     bool any_unfixed = false;
     for (const Shape& s : input_shapes)
         for (int64_t a = 1; a < s.rank(); ++a) any_unfixed = any_unfixed || s[a] < 0;
-    Shape out;
+    std::vector<Shape> out;
     if (!any_unfixed) {
         out = probe(layer, input_shapes, multi, 1);
     } else {
@@ -70,19 +74,34 @@ Shape symbolic_output_shape(Layer& layer, const std::vector<Shape>& input_shapes
             }
         }
     }
-    if (out.rank() > 0) out[0] = -1;
+    for (Shape& s : out)
+        if (s.rank() > 0) s[0] = -1;
     return out;
 }
 
+Shape symbolic_output_shape(Layer& layer, const std::vector<Shape>& input_shapes, bool multi) {
+    std::vector<Shape> shapes = symbolic_output_shapes(layer, input_shapes, multi);
+    if (shapes.size() != 1)
+        throw ValueError(cat(layer.describe(), ": has ", shapes.size(), " outputs where one is expected"));
+    return shapes[0];
+}
+
 SymbolicTensor Layer::operator()(const SymbolicTensor& input, std::optional<bool> training) {
-    return run_symbolic({input}, training, false);
+    return only_output(run_symbolic({input}, training, false));
 }
 
 SymbolicTensor Layer::operator()(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training) {
-    return run_symbolic(inputs, training, true);
+    return only_output(run_symbolic(inputs, training, true));
 }
 
-SymbolicTensor Layer::run_symbolic(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training,
+std::vector<SymbolicTensor> Layer::call_outputs(const std::vector<SymbolicTensor>& inputs, bool multi_input,
+                                                std::optional<bool> training) {
+    if (!multi_input && inputs.size() != 1)
+        throw ValueError(cat(describe(), ": call_outputs without multi_input takes one input, got ", inputs.size()));
+    return run_symbolic(inputs, training, multi_input);
+}
+
+std::vector<SymbolicTensor> Layer::run_symbolic(const std::vector<SymbolicTensor>& inputs, std::optional<bool> training,
                                    bool multi) {
     std::shared_ptr<Layer> self = weak_from_this().lock();
     if (!self)
@@ -93,9 +112,10 @@ SymbolicTensor Layer::run_symbolic(const std::vector<SymbolicTensor>& inputs, st
         if (!inputs[i].defined()) throw ValueError(cat(describe(), ": symbolic input ", i, " is undefined"));
         shapes.push_back(inputs[i].shape());
     }
-    const Shape out_shape = symbolic_output_shape(*this, shapes, multi);
-    auto node = std::make_shared<Node>(Node{self, inputs, training, out_shape, multi});
-    return SymbolicTensor(node);
+    auto node = std::make_shared<Node>(Node{self, inputs, training, symbolic_output_shapes(*this, shapes, multi), multi});
+    std::vector<SymbolicTensor> outputs;
+    for (size_t i = 0; i < node->output_shapes.size(); ++i) outputs.emplace_back(node, static_cast<int64_t>(i));
+    return outputs;
 }
 
 }  // namespace kiln

@@ -9,11 +9,13 @@
 
 namespace kiln {
 
-FunctionalLayer::FunctionalLayer(std::vector<SymbolicTensor> inputs, SymbolicTensor output,
+FunctionalLayer::FunctionalLayer(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs,
                                  const LayerOptions& options)
-    : ModelLayer(options, "functional"), inputs_(std::move(inputs)), output_(std::move(output)) {
+    : ModelLayer(options, "functional"), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
     if (inputs_.empty()) throw ValueError(cat(describe(), ": a functional model needs at least one input"));
-    if (!output_.defined()) throw ValueError(cat(describe(), ": the output is undefined"));
+    if (outputs_.empty()) throw ValueError(cat(describe(), ": a functional model needs at least one output"));
+    for (size_t i = 0; i < outputs_.size(); ++i)
+        if (!outputs_[i].defined()) throw ValueError(cat(describe(), ": output ", i, " is undefined"));
     std::unordered_set<const Node*> input_nodes;
     for (const SymbolicTensor& in : inputs_) {
         if (!in.defined() || !in.node()->inputs.empty())
@@ -39,7 +41,7 @@ FunctionalLayer::FunctionalLayer(std::vector<SymbolicTensor> inputs, SymbolicTen
         for (const SymbolicTensor& t : node->inputs) visit(t.node());
         nodes_.push_back(node);
     };
-    visit(output_.node());
+    for (const SymbolicTensor& out : outputs_) visit(out.node());
 
     for (const LayerPtr& layer : keras_layer_order()) add_layer(layer);
     build_multi([this] {
@@ -58,7 +60,7 @@ std::vector<LayerPtr> FunctionalLayer::keras_layer_order() const {
         first_met.emplace(node->layer.get(), static_cast<int64_t>(first_met.size()));
         for (const SymbolicTensor& t : node->inputs) walk(t.node());
     };
-    walk(output_.node());
+    for (const SymbolicTensor& out : outputs_) walk(out.node());
     // Depth: the longest path to the output, a layer taking the largest depth of its nodes; nodes_ reversed visits
     // every consumer before what it consumes.
     std::unordered_map<const Node*, int64_t> node_depth;
@@ -87,16 +89,36 @@ std::vector<LayerPtr> FunctionalLayer::keras_layer_order() const {
     return order;
 }
 
-Tensor FunctionalLayer::call(const Tensor& input, const CallContext& ctx) { return run_graph({input}, ctx.mask); }
-
-Tensor FunctionalLayer::call_multi(const std::vector<Tensor>& inputs, const CallContext&) {
-    return run_graph(inputs, Tensor());
+std::vector<std::string> FunctionalLayer::input_names() const {
+    std::vector<std::string> names;
+    for (const SymbolicTensor& in : inputs_) names.push_back(in.node()->layer->name());
+    return names;
 }
 
-Tensor FunctionalLayer::run_graph(const std::vector<Tensor>& inputs, const Tensor& mask) {
+std::vector<std::string> FunctionalLayer::output_names() const {
+    std::vector<std::string> names;
+    for (const SymbolicTensor& out : outputs_) names.push_back(out.node()->layer->name());
+    return names;
+}
+
+Tensor FunctionalLayer::call(const Tensor& input, const CallContext& ctx) {
+    return only_output(run_graph({input}, ctx.mask));
+}
+
+Tensor FunctionalLayer::call_multi(const std::vector<Tensor>& inputs, const CallContext&) {
+    return only_output(run_graph(inputs, Tensor()));
+}
+
+std::vector<Tensor> FunctionalLayer::call_all(const std::vector<Tensor>& inputs, const CallContext& ctx,
+                                              bool multi_input) {
+    return run_graph(inputs, multi_input ? Tensor() : ctx.mask);
+}
+
+std::vector<Tensor> FunctionalLayer::run_graph(const std::vector<Tensor>& inputs, const Tensor& mask) {
     if (inputs.size() != inputs_.size())
         throw ValueError(cat(describe(), ": expects ", inputs_.size(), " inputs, got ", inputs.size()));
-    std::unordered_map<const Node*, Tensor> values;
+    // Each node's outputs, and the mask of a node with one output.
+    std::unordered_map<const Node*, std::vector<Tensor>> values;
     std::unordered_map<const Node*, Tensor> masks;
     for (size_t i = 0; i < inputs.size(); ++i) {
         const Shape& expected = inputs_[i].shape();
@@ -107,22 +129,27 @@ Tensor FunctionalLayer::run_graph(const std::vector<Tensor>& inputs, const Tenso
             throw ShapeError(cat(describe(), ": input ", i, " should have shape ", expected, " (-1: any size), got ",
                                  got));
         const Node* node = inputs_[i].node().get();
-        values[node] = (*node->layer)(inputs[i]);
+        values[node] = {(*node->layer)(inputs[i])};
         if (inputs.size() == 1) masks[node] = mask;
     }
+    const auto value_of = [&values](const SymbolicTensor& t) {
+        return values.at(t.node().get()).at(static_cast<size_t>(t.index()));
+    };
     for (const auto& node : nodes_) {
         if (node->inputs.empty()) continue;
         std::vector<Tensor> args;
-        for (const SymbolicTensor& t : node->inputs) args.push_back(values.at(t.node().get()));
-        if (node->multi_input) {
-            values[node.get()] = (*node->layer)(args, node->training);
+        for (const SymbolicTensor& t : node->inputs) args.push_back(value_of(t));
+        if (node->multi_input || node->output_shapes.size() != 1) {
+            values[node.get()] = node->layer->call_outputs(args, node->multi_input, node->training);
         } else {
             const Tensor& in_mask = masks[node->inputs[0].node().get()];
-            values[node.get()] = (*node->layer)(args[0], node->training, in_mask);
+            values[node.get()] = {(*node->layer)(args[0], node->training, in_mask)};
             masks[node.get()] = node->layer->compute_mask(args[0], in_mask);
         }
     }
-    return values.at(output_.node().get());
+    std::vector<Tensor> outputs;
+    for (const SymbolicTensor& out : outputs_) outputs.push_back(value_of(out));
+    return outputs;
 }
 
 std::vector<SummaryRow> FunctionalLayer::summary_rows() const {
@@ -131,7 +158,7 @@ std::vector<SummaryRow> FunctionalLayer::summary_rows() const {
         SummaryRow row{layer, {}, false, {}};
         for (const auto& node : nodes_) {
             if (node->layer != layer) continue;
-            row.output_shape = node->output_shape;
+            row.output_shapes = node->output_shapes;
             row.shape_known = true;
             for (const SymbolicTensor& t : node->inputs) row.connected_to.push_back(t.node()->layer->name());
         }

@@ -15,21 +15,85 @@ std::shared_ptr<optim::Optimizer> OptimizerArg::resolve() const {
 
 losses::LossPtr LossArg::resolve() const {
     if (loss_) return loss_;
-    if (name_.empty()) throw ValueError("compile: a loss is required (a Keras name such as 'mse' or a loss object)");
+    if (name_.empty()) return nullptr;
     return losses::get(name_);
 }
 
+MetricsArg::MetricsArg(std::vector<MetricArg> metrics) {
+    for (MetricArg& m : metrics) list_.emplace_back(std::move(m));
+}
+
+std::vector<MetricArg> MetricsArg::flat() const {
+    std::vector<MetricArg> out;
+    for (const MetricsEntry& entry : list_) out.insert(out.end(), entry.metrics().begin(), entry.metrics().end());
+    return out;
+}
+
+std::string quoted_names(const std::vector<std::string>& names) {
+    std::string s;
+    for (const std::string& n : names) s += (s.empty() ? "'" : ", '") + n + "'";
+    return s;
+}
+
+std::vector<Tensor> ModelData::resolve(const std::vector<std::string>& names, const char* what,
+                                       const std::string& op) const {
+    const char* kind = std::string_view(what) == "y" ? "output" : "input";
+    if (!is_map_) {
+        if (list_.size() != names.size())
+            throw ValueError(cat(op, ": ", what, " holds ", list_.size(), " tensors, the model has ", names.size(), " ",
+                                 kind, names.size() == 1 ? "" : "s", " (", quoted_names(names), ")"));
+        return list_;
+    }
+    for (const auto& [name, tensor] : map_)
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            throw ValueError(cat(op, ": ", what, " names '", name, "', which is not one of the model's ", kind,
+                                 "s (", quoted_names(names), ")"));
+    std::vector<Tensor> out;
+    for (const std::string& name : names) {
+        const auto found = map_.find(name);
+        if (found == map_.end())
+            throw ValueError(cat(op, ": ", what, " has no tensor for ", kind, " '", name, "' (the model's ", kind,
+                                 "s are ", quoted_names(names), ")"));
+        out.push_back(found->second);
+    }
+    return out;
+}
+
 Model::Model(const SymbolicTensor& input, const SymbolicTensor& output, const std::string& name)
-    : Model(std::vector<SymbolicTensor>{input}, output, name) {}
+    : Model(std::vector<SymbolicTensor>{input}, std::vector<SymbolicTensor>{output}, name) {}
 
 Model::Model(const std::vector<SymbolicTensor>& inputs, const SymbolicTensor& output, const std::string& name)
-    : layer_(std::make_shared<FunctionalLayer>(inputs, output, LayerOptions{.name = name})) {}
+    : Model(inputs, std::vector<SymbolicTensor>{output}, name) {}
+
+Model::Model(const SymbolicTensor& input, const std::vector<SymbolicTensor>& outputs, const std::string& name)
+    : Model(std::vector<SymbolicTensor>{input}, outputs, name) {}
+
+Model::Model(const std::vector<SymbolicTensor>& inputs, const std::vector<SymbolicTensor>& outputs,
+             const std::string& name)
+    : layer_(std::make_shared<FunctionalLayer>(inputs, outputs, LayerOptions{.name = name})) {}
 
 Model::Model(std::shared_ptr<ModelLayer> layer) : layer_(std::move(layer)) {
     if (!layer_) throw ValueError("Model: the model layer is null");
 }
 
 Tensor Model::operator()(const Tensor& x, std::optional<bool> training) const { return (*layer_)(x, training); }
+SymbolicTensor Model::operator()(const std::vector<SymbolicTensor>& xs, std::optional<bool> training) const {
+    return (*layer_)(xs, training);
+}
+
+std::vector<Tensor> Model::call_outputs(const ModelData& x, std::optional<bool> training) const {
+    const std::vector<Tensor> xs = x.resolve(layer_->input_names(), "x", layer_->describe());
+    return layer_->call_outputs(xs, xs.size() != 1, training);
+}
+
+std::vector<SymbolicTensor> Model::call_outputs(const SymbolicTensor& x, std::optional<bool> training) const {
+    return layer_->call_outputs({x}, false, training);
+}
+
+std::vector<SymbolicTensor> Model::call_outputs(const std::vector<SymbolicTensor>& xs,
+                                                std::optional<bool> training) const {
+    return layer_->call_outputs(xs, true, training);
+}
 Tensor Model::operator()(const std::vector<Tensor>& xs, std::optional<bool> training) const {
     return (*layer_)(xs, training);
 }
@@ -44,7 +108,11 @@ optim::Optimizer& Model::optimizer() const {
 
 const losses::Loss& Model::loss() const {
     if (!compiled()) throw StateError(cat(layer_->describe(), ": the model is not compiled; call compile() first"));
-    return *layer_->training_state->loss;
+    const std::vector<OutputHead>& heads = layer_->training_state->heads;
+    if (heads.size() != 1 || !heads[0].loss)
+        throw StateError(cat(layer_->describe(), ": loss() is the loss of a model with one output; this model has ",
+                             heads.size(), " outputs"));
+    return *heads[0].loss;
 }
 
 void Model::set_stop_training(bool stop) const {

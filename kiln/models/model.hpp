@@ -55,6 +55,7 @@ public:
     template <class L>
         requires std::derived_from<std::decay_t<L>, losses::Loss>
     LossArg(L&& loss) : loss_(std::make_shared<std::decay_t<L>>(std::forward<L>(loss))) {}
+    // The loss; null for an empty LossArg (no loss for that output).
     losses::LossPtr resolve() const;
     // The name given (empty when given as an object) and the object given (null when given by name).
     const std::string& name() const { return name_; }
@@ -63,6 +64,52 @@ public:
 private:
     std::string name_;
     losses::LossPtr loss_;
+};
+
+// compile()'s loss: one for every output (`.loss = "mse"`), one per output by position (`.loss = {"mse",
+// "binary_crossentropy"}`) or by output name (`.loss = {{"value", "mse"}, {"policy", "binary_crossentropy"}}`).
+// An empty LossArg in a list or map leaves that output without a loss, as None does in Keras.
+class LossesArg {
+public:
+    LossesArg() = default;
+    template <class L>
+        requires std::constructible_from<LossArg, L>
+    LossesArg(L&& loss) : one_(LossArg(std::forward<L>(loss))), given_(true) {}
+    LossesArg(std::initializer_list<LossArg> per_output) : list_(per_output), given_(true) {}
+    LossesArg(std::vector<LossArg> per_output) : list_(std::move(per_output)), given_(true) {}
+    LossesArg(std::initializer_list<std::pair<const std::string, LossArg>> by_name) : map_(by_name), given_(true) {}
+    LossesArg(std::map<std::string, LossArg> by_name) : map_(std::move(by_name)), given_(true) {}
+
+    bool given() const { return given_; }
+    // The single loss when one was given for every output.
+    const std::optional<LossArg>& one() const { return one_; }
+    const std::vector<LossArg>& list() const { return list_; }
+    const std::map<std::string, LossArg>& map() const { return map_; }
+
+private:
+    std::optional<LossArg> one_;
+    std::vector<LossArg> list_;
+    std::map<std::string, LossArg> map_;
+    bool given_ = false;
+};
+
+// compile()'s loss_weights: none (every loss counts once), a list by output position, or a map by output name.
+class LossWeightsArg {
+public:
+    LossWeightsArg() = default;
+    LossWeightsArg(std::initializer_list<double> per_output) : list_(per_output), given_(true) {}
+    LossWeightsArg(std::vector<double> per_output) : list_(std::move(per_output)), given_(true) {}
+    LossWeightsArg(std::initializer_list<std::pair<const std::string, double>> by_name) : map_(by_name), given_(true) {}
+    LossWeightsArg(std::map<std::string, double> by_name) : map_(std::move(by_name)), given_(true) {}
+
+    bool given() const { return given_; }
+    const std::vector<double>& list() const { return list_; }
+    const std::map<std::string, double>& map() const { return map_; }
+
+private:
+    std::vector<double> list_;
+    std::map<std::string, double> map_;
+    bool given_ = false;
 };
 
 // A metric by Keras name ("accuracy", resolved from the loss and shapes as Keras does) or as an object.
@@ -79,10 +126,75 @@ private:
     metrics::MetricPtr metric_;
 };
 
+// One item of compile()'s metrics: a metric, or a list of metrics for one output.
+class MetricsEntry {
+public:
+    template <class M>
+        requires std::constructible_from<MetricArg, M>
+    MetricsEntry(M&& metric) : metrics_{MetricArg(std::forward<M>(metric))}, is_list_(false) {}
+    MetricsEntry(std::initializer_list<MetricArg> metrics) : metrics_(metrics) {}
+    MetricsEntry(std::vector<MetricArg> metrics) : metrics_(std::move(metrics)) {}
+    const std::vector<MetricArg>& metrics() const { return metrics_; }
+    // Whether it was given as a list ({"mae"}), not as one metric.
+    bool is_list() const { return is_list_; }
+
+private:
+    std::vector<MetricArg> metrics_;
+    bool is_list_ = true;
+};
+
+using MetricsByOutput = std::map<std::string, MetricsEntry>;
+
+// compile()'s metrics, as Keras takes them: for a model with one output, a list of metrics (`{"accuracy"}`); for
+// several outputs, one entry per output by position (`{{"accuracy"}, {"mae", "mse"}}` or `{"accuracy", "mae"}`)
+// or a map by output name (`MetricsByOutput{{"policy", {"accuracy"}}}`; outputs not named get none).
+class MetricsArg {
+public:
+    MetricsArg() = default;
+    MetricsArg(std::initializer_list<MetricsEntry> entries) : list_(entries) {}
+    MetricsArg(std::vector<MetricsEntry> entries) : list_(std::move(entries)) {}
+    MetricsArg(std::vector<MetricArg> metrics);
+    MetricsArg(MetricsByOutput by_name) : map_(std::move(by_name)), is_map_(true) {}
+
+    bool empty() const { return list_.empty() && map_.empty(); }
+    bool is_map() const { return is_map_; }
+    const std::vector<MetricsEntry>& list() const { return list_; }
+    const MetricsByOutput& map() const { return map_; }
+    // Every metric of the list, in order (the single-output form).
+    std::vector<MetricArg> flat() const;
+
+private:
+    std::vector<MetricsEntry> list_;
+    MetricsByOutput map_;
+    bool is_map_ = false;
+};
+
 struct CompileOptions {
     OptimizerArg optimizer{"rmsprop"};
-    LossArg loss{};
-    std::vector<MetricArg> metrics{};
+    LossesArg loss{};
+    LossWeightsArg loss_weights{};
+    MetricsArg metrics{};
+};
+
+// x or y of fit/evaluate/predict: one tensor, a list by input/output position, or a map by input/output name
+// (Keras's input_names / output_names).
+class ModelData {
+public:
+    ModelData() = default;
+    ModelData(Tensor tensor) : list_{std::move(tensor)} {}
+    ModelData(std::initializer_list<Tensor> tensors) : list_(tensors) {}
+    ModelData(std::vector<Tensor> tensors) : list_(std::move(tensors)) {}
+    ModelData(std::map<std::string, Tensor> by_name) : map_(std::move(by_name)), is_map_(true) {}
+
+    // The tensors in the order of `names` (what the model calls its inputs or outputs); `what` is "x" or "y" and
+    // `op` the calling function, for the errors (wrong count, a missing or unknown name).
+    std::vector<Tensor> resolve(const std::vector<std::string>& names, const char* what, const std::string& op) const;
+    bool defined() const { return is_map_ || !list_.empty(); }
+
+private:
+    std::vector<Tensor> list_;
+    std::map<std::string, Tensor> map_;
+    bool is_map_ = false;
 };
 
 struct FitOptions {
@@ -91,7 +203,7 @@ struct FitOptions {
     int verbose = 1;  // 0 silent, 1 progress bar (per-epoch lines when stdout is not a terminal), 2 one line/epoch
     std::vector<CallbackPtr> callbacks{};
     double validation_split = 0.0;  // the last fraction of x and y, taken before shuffling
-    std::optional<std::pair<Tensor, Tensor>> validation_data{};
+    std::optional<std::pair<ModelData, ModelData>> validation_data{};
     bool shuffle = true;
     int initial_epoch = 0;
     Tensor sample_weight{};                     // [N]
@@ -118,12 +230,24 @@ public:
     // A functional model from Input(s) to an output.
     Model(const SymbolicTensor& input, const SymbolicTensor& output, const std::string& name = "");
     Model(const std::vector<SymbolicTensor>& inputs, const SymbolicTensor& output, const std::string& name = "");
+    // Several outputs: predict_outputs returns them in this order, and compile/fit take them by position or by
+    // output_names() (the names of the layers that produce them).
+    Model(const SymbolicTensor& input, const std::vector<SymbolicTensor>& outputs, const std::string& name = "");
+    Model(const std::vector<SymbolicTensor>& inputs, const std::vector<SymbolicTensor>& outputs,
+          const std::string& name = "");
     explicit Model(std::shared_ptr<ModelLayer> layer);
 
     // As a layer.
     Tensor operator()(const Tensor& x, std::optional<bool> training = std::nullopt) const;
     Tensor operator()(const std::vector<Tensor>& xs, std::optional<bool> training = std::nullopt) const;
     SymbolicTensor operator()(const SymbolicTensor& x, std::optional<bool> training = std::nullopt) const;
+    SymbolicTensor operator()(const std::vector<SymbolicTensor>& xs, std::optional<bool> training = std::nullopt) const;
+    // Every output (operator() wants a model with one): `auto [policy, value] = ...` is `outs[0], outs[1]`.
+    std::vector<Tensor> call_outputs(const ModelData& x, std::optional<bool> training = std::nullopt) const;
+    std::vector<SymbolicTensor> call_outputs(const SymbolicTensor& x, std::optional<bool> training = std::nullopt) const;
+    std::vector<SymbolicTensor> call_outputs(const std::vector<SymbolicTensor>& xs,
+                                             std::optional<bool> training = std::nullopt) const;
+    std::vector<std::string> output_names() const { return layer_->output_names(); }
     operator LayerPtr() const { return layer_; }
     ModelLayer* operator->() const { return layer_.get(); }
     const std::shared_ptr<ModelLayer>& layer() const { return layer_; }
@@ -146,19 +270,27 @@ public:
 
     void compile(const CompileOptions& options) const;
     bool compiled() const { return layer_->training_state != nullptr; }
-    // The compiled optimizer and loss (StateError before compile()).
+    // The compiled optimizer, and the loss of a model with one output (StateError before compile()).
     optim::Optimizer& optimizer() const;
     const losses::Loss& loss() const;
 
-    History fit(const Tensor& x, const Tensor& y, const FitOptions& options = {}) const;
+    // x and y: a tensor per input and per output (ModelData). sample_weight weighs every output's loss.
+    // Logs and History use Keras 3's names: "loss" (the weighted total), and with several losses "<output>_loss"
+    // (each unweighted); with several outputs each metric is "<output>_<metric>"; validation adds "val_".
+    History fit(const ModelData& x, const ModelData& y, const FitOptions& options = {}) const;
     // Loss and metrics by name.
-    std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {}) const;
-    Tensor predict(const Tensor& x, const PredictOptions& options = {}) const;
+    std::map<std::string, double> evaluate(const ModelData& x, const ModelData& y,
+                                           const EvaluateOptions& options = {}) const;
+    // The output of a model with one output; predict_outputs gives every output, in output_names() order.
+    Tensor predict(const ModelData& x, const PredictOptions& options = {}) const;
+    std::vector<Tensor> predict_outputs(const ModelData& x, const PredictOptions& options = {}) const;
     // One step on one batch; loss and metrics of that batch alone, by name (metrics are reset first, as tf.keras's
     // reset_metrics=True default and Keras 3 since keras-team/keras#22617).
-    std::map<std::string, double> train_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {}) const;
-    std::map<std::string, double> test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {}) const;
-    Tensor predict_on_batch(const Tensor& x) const;
+    std::map<std::string, double> train_on_batch(const ModelData& x, const ModelData& y,
+                                                 const Tensor& sample_weight = {}) const;
+    std::map<std::string, double> test_on_batch(const ModelData& x, const ModelData& y,
+                                                const Tensor& sample_weight = {}) const;
+    Tensor predict_on_batch(const ModelData& x) const;
 
     // Writes the Keras 3 .keras archive (config with compile settings, weights, optimizer state); `path` must end
     // in ".keras". Atomic like save_weights. Read it back with kiln::load_model (serialization/model_file.hpp).

@@ -13,10 +13,10 @@ namespace kiln {
 
 struct TrainingState;
 
-// One row of a model summary: the layer, its output shape (batch -1), and the layers feeding it.
+// One row of a model summary: the layer, its output shapes (batch -1), and the layers feeding it.
 struct SummaryRow {
     LayerPtr layer;
-    Shape output_shape;
+    std::vector<Shape> output_shapes;
     bool shape_known = false;
     std::vector<std::string> connected_to;
 };
@@ -33,6 +33,9 @@ public:
     virtual std::vector<SummaryRow> summary_rows() const = 0;
     // The input shape (batch -1) when the model knows it (from an Input, or after it was built).
     virtual std::optional<Shape> known_input_shape() const = 0;
+    // Keras's input_names / output_names: the names of the layers producing each input and output, in order.
+    virtual std::vector<std::string> input_names() const = 0;
+    virtual std::vector<std::string> output_names() const = 0;
 
     // compile() state, owned by the model so that every handle to it sees the same (null before compile).
     std::shared_ptr<TrainingState> training_state;

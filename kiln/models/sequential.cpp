@@ -75,11 +75,20 @@ Tensor SequentialLayer::compute_mask(const Tensor& input, const Tensor& mask) co
     return m;
 }
 
+std::vector<std::string> SequentialLayer::input_names() const {
+    return {input_layer_ ? input_layer_->name() : cat(name(), "_input")};
+}
+
+std::vector<std::string> SequentialLayer::output_names() const {
+    if (layers().empty()) return {};
+    return {layers().back()->name()};
+}
+
 std::vector<SummaryRow> SequentialLayer::summary_rows() const {
     const std::vector<Shape> shapes = trace_shapes();
     std::vector<SummaryRow> rows;
     for (size_t i = 0; i < layers().size(); ++i)
-        rows.push_back(SummaryRow{layers()[i], i < shapes.size() ? shapes[i] : Shape{}, i < shapes.size(), {}});
+        rows.push_back(SummaryRow{layers()[i], {i < shapes.size() ? shapes[i] : Shape{}}, i < shapes.size(), {}});
     return rows;
 }
 

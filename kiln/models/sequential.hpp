@@ -24,6 +24,10 @@ public:
     const LayerPtr& input_layer() const { return input_layer_; }
 
     std::vector<SummaryRow> summary_rows() const override;
+    // The InputLayer's name (one input even when it is not known yet) and the last layer's name (none while
+    // the model has no layers).
+    std::vector<std::string> input_names() const override;
+    std::vector<std::string> output_names() const override;
     std::optional<Shape> known_input_shape() const override { return input_shape_; }
     Tensor compute_mask(const Tensor& input, const Tensor& mask) const override;
 

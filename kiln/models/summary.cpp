@@ -33,15 +33,23 @@ std::string readable_size(double bytes) {
     return buf;
 }
 
+// (None, 28, 28, 1) as Python prints the tuple; several outputs as a list of them, as Keras 3 does.
+std::string shape_text(const Shape& shape) {
+    std::string s = "(";
+    for (int64_t i = 0; i < shape.rank(); ++i) {
+        if (i) s += ", ";
+        s += shape[i] < 0 ? "None" : std::to_string(shape[i]);
+    }
+    if (shape.rank() == 1) s += ",";
+    return s + ")";
+}
+
 std::string shape_text(const SummaryRow& row) {
     if (!row.shape_known) return "?";
-    std::string s = "(";
-    for (int64_t i = 0; i < row.output_shape.rank(); ++i) {
-        if (i) s += ", ";
-        s += row.output_shape[i] < 0 ? "None" : std::to_string(row.output_shape[i]);
-    }
-    if (row.output_shape.rank() == 1) s += ",";
-    return s + ")";
+    if (row.output_shapes.size() == 1) return shape_text(row.output_shapes[0]);
+    std::string s = "[";
+    for (size_t i = 0; i < row.output_shapes.size(); ++i) s += (i ? ", " : "") + shape_text(row.output_shapes[i]);
+    return s + "]";
 }
 
 // Display width of UTF-8 text (each code point counts as one column).

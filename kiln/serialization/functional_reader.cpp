@@ -129,7 +129,10 @@ public:
         if (!layers_.emplace(name, layer).second)
             throw ValueError(cat(where, ": the layer name '", name, "' is used by two entries"));
     }
-    void add_output(const std::string& name, const SymbolicTensor& tensor) { outputs_[name].push_back(tensor); }
+    // The outputs of the next call of layer `name`.
+    void add_call(const std::string& name, std::vector<SymbolicTensor> outputs) {
+        outputs_[name].push_back(std::move(outputs));
+    }
 
     // The tensor `ref` names, or nothing when that call has not been replayed yet. `io` marks input_layers and
     // output_layers references, where Keras 3 starts a nested Functional (not a Sequential) at 1. In legacy
@@ -138,9 +141,6 @@ public:
         const auto layer = layers_.find(ref.layer);
         if (layer == layers_.end())
             throw ValueError(cat(where, ": refers to layer '", ref.layer, "', which is not in the model"));
-        if (ref.tensor != 0)
-            throw NotImplementedError(cat(where, ": refers to output ", ref.tensor, " of layer '", ref.layer,
-                                          "'; kiln layers have one output"));
         const bool nested = dynamic_cast<const ModelLayer*>(layer->second.get()) != nullptr;
         const bool functional = dynamic_cast<const FunctionalLayer*>(layer->second.get()) != nullptr;
         const int64_t offset = nested && (legacy_nodes_ || (io && functional)) ? 1 : 0;
@@ -150,7 +150,11 @@ public:
                                  "' does not name a call of it", offset ? " (calls of a nested model start at 1)" : ""));
         const auto outputs = outputs_.find(ref.layer);
         if (outputs == outputs_.end() || call >= static_cast<int64_t>(outputs->second.size())) return std::nullopt;
-        return outputs->second[static_cast<size_t>(call)];
+        const std::vector<SymbolicTensor>& tensors = outputs->second[static_cast<size_t>(call)];
+        if (ref.tensor < 0 || ref.tensor >= static_cast<int64_t>(tensors.size()))
+            throw ValueError(cat(where, ": refers to output ", ref.tensor, " of node ", ref.node, " of layer '",
+                                 ref.layer, "', which has ", tensors.size(), tensors.size() == 1 ? " output" : " outputs"));
+        return tensors[static_cast<size_t>(ref.tensor)];
     }
 
     // Replays the calls of every pending layer whose inputs exist, in entry order, until none are left.
@@ -183,7 +187,7 @@ private:
                 if (!t) return false;
                 args.push_back(*t);
             }
-            add_output(p.name, call.multi ? (*p.layer)(args, call.training) : (*p.layer)(args[0], call.training));
+            add_call(p.name, p.layer->call_outputs(args, call.multi, call.training));
         } catch (...) {
             rethrow_with_context(p.context);
         }
@@ -194,7 +198,7 @@ private:
     std::string path_;
     bool legacy_nodes_;
     std::map<std::string, LayerPtr> layers_;
-    std::map<std::string, std::vector<SymbolicTensor>> outputs_;
+    std::map<std::string, std::vector<std::vector<SymbolicTensor>>> outputs_;
 };
 
 // Whether the config's nodes are in the legacy list form (else Keras 3 dicts, or no nodes at all).
@@ -247,7 +251,7 @@ std::shared_ptr<FunctionalLayer> functional_from_config(const nlohmann::json& co
         if (!nodes.is_array()) throw ValueError(cat(nodes_path, ": expected a list, got ", nodes.dump()));
         if (auto input = std::dynamic_pointer_cast<layers::InputLayerLayer>(entry.layer)) {
             if (!nodes.empty()) throw ValueError(cat(context, ": an InputLayer has no inbound nodes"));
-            graph.add_output(layer_name, input_tensor(input));
+            graph.add_call(layer_name, {input_tensor(input)});
             continue;
         }
         PendingLayer p{layer_name, entry.layer, context};
@@ -269,12 +273,9 @@ std::shared_ptr<FunctionalLayer> functional_from_config(const nlohmann::json& co
 
     const std::vector<SymbolicTensor> inputs = resolve_io(graph, config, path, "input_layers");
     const std::vector<SymbolicTensor> outputs = resolve_io(graph, config, path, "output_layers");
-    if (outputs.size() != 1)
-        throw NotImplementedError(cat(join_path(path, "output_layers"), ": kiln Functional models have one output, got ",
-                                      outputs.size()));
     std::shared_ptr<FunctionalLayer> model;
     try {
-        model = std::make_shared<FunctionalLayer>(inputs, outputs[0], LayerOptions{.name = name});
+        model = std::make_shared<FunctionalLayer>(inputs, outputs, LayerOptions{.name = name});
     } catch (...) {
         rethrow_with_context(path);
     }

@@ -112,7 +112,7 @@ SymbolicTensor input_tensor(const std::shared_ptr<layers::InputLayerLayer>& laye
     const auto& o = layer->options();
     Shape shape{o.batch_size ? *o.batch_size : -1};
     for (const auto& d : o.shape) shape.push_back(d ? *d : -1);
-    return SymbolicTensor(std::make_shared<Node>(Node{layer, {}, std::nullopt, shape, false}));
+    return SymbolicTensor(std::make_shared<Node>(Node{layer, {}, std::nullopt, {shape}, false}));
 }
 
 std::shared_ptr<layers::InputLayerLayer> make_input_layer(const BatchShape& batch_shape, const std::string& name) {

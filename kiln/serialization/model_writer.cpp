@@ -47,13 +47,13 @@ nlohmann::json functional_config(const FunctionalLayer& model) {
     for (const auto& node : model.nodes()) call_index[node.get()] = calls[node->layer.get()]++;
 
     auto keras_tensor = [&](const SymbolicTensor& t) {
-        const nlohmann::json history = {t.node()->layer->name(), call_index.at(t.node().get()), 0};
+        const nlohmann::json history = {t.node()->layer->name(), call_index.at(t.node().get()), t.index()};
         return nlohmann::json{{"class_name", "__keras_tensor__"},
                               {"config", {{"shape", shape_json(t.shape())}, {"dtype", "float32"}, {"keras_history", history}}}};
     };
     auto io_ref = [&](const SymbolicTensor& t) {
         const bool functional = dynamic_cast<const FunctionalLayer*>(t.node()->layer.get()) != nullptr;
-        return nlohmann::json{t.node()->layer->name(), call_index.at(t.node().get()) + (functional ? 1 : 0), 0};
+        return nlohmann::json{t.node()->layer->name(), call_index.at(t.node().get()) + (functional ? 1 : 0), t.index()};
     };
 
     nlohmann::json layer_configs = nlohmann::json::array();
@@ -74,11 +74,13 @@ nlohmann::json functional_config(const FunctionalLayer& model) {
     }
     nlohmann::json inputs = nlohmann::json::array();
     for (const SymbolicTensor& t : model.inputs()) inputs.push_back(io_ref(t));
+    nlohmann::json outputs = nlohmann::json::array();
+    for (const SymbolicTensor& t : model.outputs()) outputs.push_back(io_ref(t));
     return {{"name", model.name()},
             {"trainable", model.trainable()},
             {"layers", layer_configs},
             {"input_layers", inputs.size() == 1 ? inputs.at(0) : inputs},
-            {"output_layers", io_ref(model.output())}};
+            {"output_layers", outputs.size() == 1 ? outputs.at(0) : outputs}};
 }
 
 }  // namespace

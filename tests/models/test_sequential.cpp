@@ -156,9 +156,9 @@ TEST_CASE("model sequential: an image model taking any height and width (None si
     CHECK(model.count_params() == (27 * 2 + 2) + (18 * 3 + 3) + (27 * 4 + 4) + (4 * 2 + 2));
     const std::vector<SummaryRow> rows = model->summary_rows();
     REQUIRE(rows.size() == 7);
-    CHECK(rows[0].output_shape == Shape{-1, -1, -1, 2});
-    CHECK(rows[4].output_shape == Shape{-1, -1, -1, 4});
-    CHECK(rows[6].output_shape == Shape{-1, 2});
+    CHECK(rows[0].output_shapes.at(0) == Shape{-1, -1, -1, 2});
+    CHECK(rows[4].output_shapes.at(0) == Shape{-1, -1, -1, 4});
+    CHECK(rows[6].output_shapes.at(0) == Shape{-1, 2});
     // 30 -> 28 -> 14 -> 12 -> 6 -> 4; 17 -> 15 -> 7 -> 5 -> 2 -> fails: too small for the last kernel.
     Tensor x = Tensor::random_normal({2, 30, 30, 3}, 0.0f, 1.0f, 3);
     Tensor y = x;

@@ -111,10 +111,7 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
 
 nlohmann::json serialize_layer(const Layer& layer) {
     if (const auto* model = dynamic_cast<const ModelLayer*>(&layer)) return serialize_model(*model);
-    return {{"module", "keras.layers"},
-            {"class_name", layer.class_name()},
-            {"config", layer.get_config()},
-            {"registered_name", nullptr}};
+    return layer_object_config(layer);
 }
 
 LayerPtr deserialize_layer(const nlohmann::json& object) {

@@ -47,6 +47,7 @@
 #include "kiln/layers/regularizers.hpp"
 #include "kiln/layers/reshaping.hpp"
 #include "kiln/layers/unit_normalization.hpp"
+#include "kiln/layers/wrapper.hpp"
 #include "kiln/models/model.hpp"
 #include "kiln/optim/optim.hpp"
 #include "kiln/plot/charts.hpp"

@@ -46,6 +46,7 @@
 #include "kiln/layers/preprocessing/rescaling.hpp"
 #include "kiln/layers/regularizers.hpp"
 #include "kiln/layers/reshaping.hpp"
+#include "kiln/layers/spectral_normalization.hpp"
 #include "kiln/layers/unit_normalization.hpp"
 #include "kiln/layers/wrapper.hpp"
 #include "kiln/models/model.hpp"

@@ -21,6 +21,7 @@
 #include "kiln/layers/preprocessing/random_zoom.hpp"
 #include "kiln/layers/preprocessing/rescaling.hpp"
 #include "kiln/layers/reshaping.hpp"
+#include "kiln/layers/spectral_normalization.hpp"
 #include "kiln/layers/unit_normalization.hpp"
 #include "kiln/serialization/detail/reading.hpp"
 #include "kiln/serialization/model_config.hpp"
@@ -36,6 +37,14 @@ LayerFactory factory_of() {
 // Models nest as layers; their configs are read by the model-config readers.
 LayerPtr sequential_factory(const nlohmann::json& config) { return detail::sequential_from_config(config, "config"); }
 LayerPtr functional_factory(const nlohmann::json& config) { return detail::functional_from_config(config, "config"); }
+
+// A wrapper's "layer" is a layer entry of its own, read as the model readers read one (legacy forms included).
+LayerPtr spectral_normalization_factory(const nlohmann::json& config) {
+    if (!config.is_object() || !config.contains("layer") || config.at("layer").is_null())
+        throw ValueError("SpectralNormalization config key 'layer': required (the wrapped layer)");
+    LayerPtr layer = detail::read_layer_entry(config.at("layer"), "layer", {}).layer;
+    return layers::SpectralNormalizationLayer::from_config(config, std::move(layer));
+}
 
 struct Registry {
     std::mutex mutex;
@@ -68,6 +77,7 @@ struct Registry {
         {"Reshape", factory_of<layers::ReshapeLayer>()},
         {"Sequential", sequential_factory},
         {"Softmax", factory_of<layers::SoftmaxLayer>()},
+        {"SpectralNormalization", spectral_normalization_factory},
         {"UnitNormalization", factory_of<layers::UnitNormalizationLayer>()},
         {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };

@@ -39,6 +39,7 @@
 #include "kiln/layers/metrics.hpp"
 #include "kiln/layers/pooling.hpp"
 #include "kiln/layers/preprocessing/factor.hpp"
+#include "kiln/layers/preprocessing/normalization.hpp"
 #include "kiln/layers/preprocessing/random_flip.hpp"
 #include "kiln/layers/preprocessing/random_rotation.hpp"
 #include "kiln/layers/preprocessing/random_translation.hpp"

@@ -15,6 +15,7 @@
 #include "kiln/layers/masking.hpp"
 #include "kiln/layers/merging.hpp"
 #include "kiln/layers/pooling.hpp"
+#include "kiln/layers/preprocessing/normalization.hpp"
 #include "kiln/layers/preprocessing/random_flip.hpp"
 #include "kiln/layers/preprocessing/random_rotation.hpp"
 #include "kiln/layers/preprocessing/random_translation.hpp"
@@ -68,6 +69,7 @@ struct Registry {
         {"Masking", factory_of<layers::MaskingLayer>()},
         {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
         {"Model", functional_factory},
+        {"Normalization", factory_of<layers::NormalizationLayer>()},
         {"RandomFlip", factory_of<layers::RandomFlipLayer>()},
         {"RandomRotation", factory_of<layers::RandomRotationLayer>()},
         {"RandomTranslation", factory_of<layers::RandomTranslationLayer>()},

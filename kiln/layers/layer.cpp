@@ -162,6 +162,9 @@ Variable Layer::add_weight(const WeightSpec& spec) {
         throw MemoryError(cat(describe(), ": weight '", spec.name, "' of shape ", spec.shape, " has ", elements,
                               " elements, more than the limit of ", max_variable_elements(),
                               " per variable (raise it with kiln::set_max_variable_elements)"));
+    if (spec.dtype != "float32" && !(spec.dtype == "int64" && spec.shape.rank() == 0))
+        throw ValueError(cat(describe(), ": weight '", spec.name, "': dtype '", spec.dtype, "' with shape ",
+                             spec.shape, " is not supported (float32, or int64 for a scalar counter)"));
     Tensor initial = (*spec.initializer)(spec.shape);
     // Created while the layer is frozen: not trainable until the layer is unfrozen (as Keras does).
     Variable v(cat(name_, "/", spec.name), initial, spec.trainable && trainable_);
@@ -169,8 +172,21 @@ Variable Layer::add_weight(const WeightSpec& spec) {
         ConstraintPtr constraint = spec.constraint;
         v.set_constraint([constraint](const Tensor& w) { return (*constraint)(w); });
     }
-    weights_.push_back(Weight{v, spec.trainable, spec.regularizer});
+    weights_.push_back(Weight{v, spec.trainable, spec.regularizer, spec.dtype, false});
     return v;
+}
+
+void Layer::track_variable(const Variable& variable) {
+    for (const Weight& w : weights_)
+        if (w.variable.same_as(variable))
+            throw ValueError(cat(describe(), ": variable '", variable.name(), "' is already tracked"));
+    for (const auto& layer : all_sublayers())
+        for (const Weight& w : layer->weights_)
+            if (w.variable.same_as(variable) && !w.adopted) {
+                weights_.push_back(Weight{variable, w.created_trainable, nullptr, w.dtype, true});
+                return;
+            }
+    throw ValueError(cat(describe(), ": variable '", variable.name(), "' belongs to none of its sublayers"));
 }
 
 void Layer::track_layer(std::shared_ptr<Layer> layer) {
@@ -184,12 +200,23 @@ void Layer::untrack_layer(const std::shared_ptr<Layer>& layer) {
     sublayers_.erase(found);
 }
 
-std::vector<Variable> Layer::weights() const {
+std::vector<Variable> Layer::own_weights() const {
     std::vector<Variable> out;
     for (const Weight& w : weights_)
         if (w.created_trainable) out.push_back(w.variable);
     for (const Weight& w : weights_)
         if (!w.created_trainable) out.push_back(w.variable);
+    return out;
+}
+
+std::string Layer::weight_dtype(const Variable& variable) const {
+    for (const Weight& w : weights_)
+        if (w.variable.same_as(variable)) return w.dtype;
+    return "float32";
+}
+
+std::vector<Variable> Layer::weights() const {
+    std::vector<Variable> out = own_weights();
     for (const auto& layer : sublayers_)
         for (const Variable& v : layer->weights()) {
             bool seen = false;
@@ -247,7 +274,7 @@ void Layer::set_trainable(bool trainable) {
 void Layer::set_own_trainable(bool trainable) {
     trainable_ = trainable;
     for (Weight& w : weights_)
-        if (w.created_trainable) w.variable.set_trainable(trainable);
+        if (w.created_trainable && !w.adopted) w.variable.set_trainable(trainable);
 }
 
 std::vector<Tensor> Layer::losses() const {
@@ -260,7 +287,8 @@ std::vector<Tensor> Layer::losses() const {
 }
 
 void Layer::apply_constraints() {
-    for (Weight& w : weights_) w.variable.apply_constraint();
+    for (Weight& w : weights_)
+        if (!w.adopted) w.variable.apply_constraint();
     for (auto& layer : sublayers_) layer->apply_constraints();
 }
 
@@ -277,6 +305,13 @@ nlohmann::json dtype_policy_config(const std::string& dtype) {
     return {{"module", "keras"},
             {"class_name", "DTypePolicy"},
             {"config", {{"name", dtype}}},
+            {"registered_name", nullptr}};
+}
+
+nlohmann::json layer_object_config(const Layer& layer) {
+    return {{"module", "keras.layers"},
+            {"class_name", layer.class_name()},
+            {"config", layer.get_config()},
             {"registered_name", nullptr}};
 }
 

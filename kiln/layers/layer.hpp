@@ -12,11 +12,16 @@
 // - get_config() returns the layer's Keras 3 config (base keys name, trainable, dtype, plus the layer's own);
 //   a static from_config(json) in each class rebuilds it, reached through the registry in serialization/.
 // - Sublayers are registered with track_layer(); weights, trainable and losses recurse into them.
+// - A sublayer's variable that the layer also keeps for itself (Keras: a variable assigned to an attribute, as
+//   SpectralNormalization's kernel) is adopted with track_variable(): it counts among the layer's own variables
+//   (and so is saved twice in Keras weight files) while its owner keeps its trainable flag, regularizer and
+//   constraint.
 //
-// Weights: weights() = own variables created trainable, then own non-trainable ones (each in creation order),
-// then each sublayer's weights(). trainable_weights() filters by the variables' trainable flags and is empty
-// while the layer is not trainable; non_trainable_weights() is then every weight, in the same order.
-// Setting trainable recurses into sublayers and flips the trainable flag of the variables created trainable.
+// Weights: weights() = own variables created trainable, then own non-trainable ones (each in creation order,
+// adopted ones included), then each sublayer's weights() not listed yet. trainable_weights() filters by the
+// variables' trainable flags and is empty while the layer is not trainable; non_trainable_weights() is then
+// every weight, in the same order. Setting trainable recurses into sublayers and flips the trainable flag of the
+// variables created trainable.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +67,9 @@ struct WeightSpec {
     bool trainable = true;
     RegularizerPtr regularizer{};  // optional
     ConstraintPtr constraint{};    // optional
+    // "float32", or "int64" for a scalar counter Keras keeps as an integer (Normalization's count): kiln holds
+    // every value in float32, weight files store this one as int64.
+    std::string dtype = "float32";
 };
 
 // Checks applied to a layer's input before call(): rank and fixed dimension sizes.
@@ -107,6 +115,11 @@ public:
     virtual Tensor compute_mask(const Tensor& input, const Tensor& mask) const;
 
     std::vector<Variable> weights() const;
+    // This layer's own variables (created or adopted, not its sublayers'), trainable-created first, each in
+    // creation order: what Keras saves in the layer's own vars group.
+    std::vector<Variable> own_weights() const;
+    // The dtype WeightSpec gave `variable` ("float32" or "int64"); "float32" for a variable this layer does not own.
+    std::string weight_dtype(const Variable& variable) const;
     std::vector<Variable> trainable_weights() const;
     std::vector<Variable> non_trainable_weights() const;
     // Values of weights(), copied; set_weights takes them in the same order with the same shapes.
@@ -156,6 +169,8 @@ protected:
     T only_output(std::vector<T> outputs) const;
 
     Variable add_weight(const WeightSpec& spec);
+    // Adopts `variable`, a variable of one of this layer's sublayers, as one of its own (see the contract above).
+    void track_variable(const Variable& variable);
     void track_layer(std::shared_ptr<Layer> layer);
     void untrack_layer(const std::shared_ptr<Layer>& layer);
     void set_input_spec(InputSpec spec) { input_spec_ = std::move(spec); }
@@ -167,6 +182,8 @@ private:
         Variable variable;
         bool created_trainable;
         RegularizerPtr regularizer;
+        std::string dtype;
+        bool adopted;  // owned by a sublayer, which applies its trainable flag, regularizer and constraint
     };
     std::vector<Tensor> run(const std::vector<Tensor>& inputs, std::optional<bool> training, const Tensor& mask,
                             bool multi);
@@ -217,5 +234,9 @@ private:
 
 // The JSON Keras 3 writes for a dtype policy: {"module": "keras", "class_name": "DTypePolicy", ...}.
 nlohmann::json dtype_policy_config(const std::string& dtype);
+
+// The Keras 3 object form of a layer that is not a model (models have serialization::serialize_model's form):
+// {"module": "keras.layers", "class_name", "config": get_config(), "registered_name": null}.
+nlohmann::json layer_object_config(const Layer& layer);
 
 }  // namespace kiln

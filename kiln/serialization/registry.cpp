@@ -15,12 +15,14 @@
 #include "kiln/layers/masking.hpp"
 #include "kiln/layers/merging.hpp"
 #include "kiln/layers/pooling.hpp"
+#include "kiln/layers/preprocessing/normalization.hpp"
 #include "kiln/layers/preprocessing/random_flip.hpp"
 #include "kiln/layers/preprocessing/random_rotation.hpp"
 #include "kiln/layers/preprocessing/random_translation.hpp"
 #include "kiln/layers/preprocessing/random_zoom.hpp"
 #include "kiln/layers/preprocessing/rescaling.hpp"
 #include "kiln/layers/reshaping.hpp"
+#include "kiln/layers/spectral_normalization.hpp"
 #include "kiln/layers/unit_normalization.hpp"
 #include "kiln/serialization/detail/reading.hpp"
 #include "kiln/serialization/model_config.hpp"
@@ -36,6 +38,14 @@ LayerFactory factory_of() {
 // Models nest as layers; their configs are read by the model-config readers.
 LayerPtr sequential_factory(const nlohmann::json& config) { return detail::sequential_from_config(config, "config"); }
 LayerPtr functional_factory(const nlohmann::json& config) { return detail::functional_from_config(config, "config"); }
+
+// A wrapper's "layer" is a layer entry of its own, read as the model readers read one (legacy forms included).
+LayerPtr spectral_normalization_factory(const nlohmann::json& config) {
+    if (!config.is_object() || !config.contains("layer") || config.at("layer").is_null())
+        throw ValueError("SpectralNormalization config key 'layer': required (the wrapped layer)");
+    LayerPtr layer = detail::read_layer_entry(config.at("layer"), "layer", {}).layer;
+    return layers::SpectralNormalizationLayer::from_config(config, std::move(layer));
+}
 
 struct Registry {
     std::mutex mutex;
@@ -59,6 +69,7 @@ struct Registry {
         {"Masking", factory_of<layers::MaskingLayer>()},
         {"MaxPooling2D", factory_of<layers::MaxPooling2DLayer>()},
         {"Model", functional_factory},
+        {"Normalization", factory_of<layers::NormalizationLayer>()},
         {"RandomFlip", factory_of<layers::RandomFlipLayer>()},
         {"RandomRotation", factory_of<layers::RandomRotationLayer>()},
         {"RandomTranslation", factory_of<layers::RandomTranslationLayer>()},
@@ -68,6 +79,7 @@ struct Registry {
         {"Reshape", factory_of<layers::ReshapeLayer>()},
         {"Sequential", sequential_factory},
         {"Softmax", factory_of<layers::SoftmaxLayer>()},
+        {"SpectralNormalization", spectral_normalization_factory},
         {"UnitNormalization", factory_of<layers::UnitNormalizationLayer>()},
         {"ZeroPadding2D", factory_of<layers::ZeroPadding2DLayer>()},
     };
@@ -111,10 +123,7 @@ LayerPtr layer_from_config(const std::string& class_name, const nlohmann::json& 
 
 nlohmann::json serialize_layer(const Layer& layer) {
     if (const auto* model = dynamic_cast<const ModelLayer*>(&layer)) return serialize_model(*model);
-    return {{"module", "keras.layers"},
-            {"class_name", layer.class_name()},
-            {"config", layer.get_config()},
-            {"registered_name", nullptr}};
+    return layer_object_config(layer);
 }
 
 LayerPtr deserialize_layer(const nlohmann::json& object) {

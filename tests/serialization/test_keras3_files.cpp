@@ -1,6 +1,7 @@
 // Keras 3 weights files as Keras writes them, built here with the HDF5 C API in the "earliest" format Keras uses,
 // with the traps of real files: vars keys 0..11 (listed 0, 1, 10, 11, 2, ... by HDF5), name attributes, the
-// root vars group, and the _layer_checkpoint_dependencies layout of tf.keras 2.12-2.14 with skipped suffixes.
+// root vars group, the _layer_checkpoint_dependencies layout of tf.keras 2.12-2.14 with skipped suffixes, and a
+// wrapper's layer under its attribute name with the kernel stored twice (SpectralNormalization).
 #include <doctest/doctest.h>
 
 #include <kiln/kiln.hpp>
@@ -205,4 +206,97 @@ TEST_CASE("keras 3 files: LayerNormalization, GroupNormalization and UnitNormali
     built.set_weights(model.get_weights());
     const Tensor x = Tensor::random_normal({4, 3, 6}, 0.0f, 1.0f, 5);
     CHECK(array_equal(model.predict(x), built.predict(x)));
+}
+
+TEST_CASE("keras 3 files: Normalization and SpectralNormalization from a Keras 3 config and .weights.h5") {
+    // Keras 3 keeps a wrapped layer under the attribute name "layer", and SpectralNormalization's own variables
+    // are the kernel (an attribute too, tracked as the wrapper's) then vector_u: the kernel is stored twice.
+    // Normalization's count is an int64 scalar (int32 on JAX and torch), left at 0 by Keras 3.
+    const std::string policy =
+        R"({"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": null})";
+    const std::string config = R"({"module": "keras", "class_name": "Sequential", "registered_name": null,
+      "config": {"name": "sequential", "trainable": true, "dtype": )" + policy + R"(, "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [null, 3],
+          "dtype": "float32", "sparse": false, "ragged": false, "name": "input_layer", "optional": false},
+         "registered_name": null},
+        {"module": "keras.layers", "class_name": "Normalization", "config": {"name": "normalization",
+          "trainable": true, "dtype": )" + policy + R"(, "axis": [-1], "invert": false, "mean": null,
+          "variance": null}, "registered_name": null, "build_config": {"input_shape": [null, 3]}},
+        {"module": "keras.layers", "class_name": "SpectralNormalization", "config": {"name": "spectral_normalization",
+          "trainable": true, "dtype": )" + policy + R"(, "layer": {"module": "keras.layers", "class_name": "Dense",
+            "config": {"name": "dense", "trainable": true, "dtype": )" + policy + R"(, "units": 4,
+              "activation": "linear", "use_bias": true,
+              "kernel_initializer": {"module": "keras.initializers", "class_name": "GlorotUniform",
+                                     "config": {"seed": null}, "registered_name": null},
+              "bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", "config": {},
+                                   "registered_name": null},
+              "kernel_regularizer": null, "bias_regularizer": null, "kernel_constraint": null,
+              "bias_constraint": null, "quantization_config": null},
+            "registered_name": null, "build_config": {"input_shape": [null, 3]}},
+          "power_iterations": 1}, "registered_name": null, "build_config": {"input_shape": [null, 3]}}],
+      "build_input_shape": [null, 3]}})";
+    TempDir dir;
+    const std::string path = dir.path("sn.weights.h5");
+    {
+        raw::Obj f(raw::create_file(path));
+        write_layer(f, "", "sequential", {});
+        write_layer(f, "layers/normalization", "normalization", {{{3}, 1}, {{3}, 2}});  // mean, variance
+        raw::dataset(f, "layers/normalization/vars/2", {}, {0}, H5T_STD_I64LE);        // count
+        write_layer(f, "layers/spectral_normalization", "spectral_normalization", {{{3, 4}, 3}, {{1, 4}, 4}});
+        write_layer(f, "layers/spectral_normalization/layer", "dense", {{{3, 4}, 3}, {{4}, 5}});
+    }
+    const Model model = model_from_json(config);
+    model.load_weights(path);
+    const auto norm = std::dynamic_pointer_cast<layers::NormalizationLayer>(model.get_layer("normalization"));
+    const auto sn = std::dynamic_pointer_cast<layers::SpectralNormalizationLayer>(
+        model.get_layer("spectral_normalization"));
+    REQUIRE(norm);
+    REQUIRE(sn);
+    CHECK(sn->layer()->name() == "dense");
+    const auto dense = std::dynamic_pointer_cast<layers::DenseLayer>(sn->layer());
+    REQUIRE(dense);
+    for (const auto& [variable, tag] : std::vector<std::pair<Variable, int>>{
+             {norm->mean(), 1}, {norm->variance(), 2}, {sn->kernel(), 3}, {sn->vector_u(), 4}, {dense->bias(), 5}})
+        for (int64_t i = 0; i < variable.value().size(); ++i)
+            CHECK(variable.value().data()[i] == static_cast<float>(value_of(tag, static_cast<size_t>(i))));
+    CHECK(norm->count().value().item() == 0.0f);
+    // Keras's weights order: the wrapper's kernel, vector_u, then the wrapped layer's bias.
+    const auto w = model.get_weights();
+    REQUIRE(w.size() == 6);
+    CHECK(w[3].shape() == Shape{3, 4});
+    CHECK(w[4].shape() == Shape{1, 4});
+    CHECK(w[5].shape() == Shape{4});
+
+    // kiln writes the same layout back, count as int64 and the kernel in both groups.
+    const std::string again = dir.path("kiln.weights.h5");
+    model.save_weights(again);
+    raw::Obj f(H5Fopen(again.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+    auto stored = [](int tag, size_t n) {  // the values as float32 holds them
+        std::vector<double> out;
+        for (double v : values(tag, n)) out.push_back(static_cast<float>(v));
+        return out;
+    };
+    CHECK(raw::dataset_type_is(f, "layers/normalization/vars/2", H5T_STD_I64LE));
+    CHECK(raw::dataset_type_is(f, "layers/normalization/vars/0", H5T_IEEE_F32LE));
+    CHECK(raw::read_values(f, "layers/spectral_normalization/vars/0") == stored(3, 12));
+    CHECK(raw::read_values(f, "layers/spectral_normalization/layer/vars/0") == stored(3, 12));
+    CHECK(raw::read_values(f, "layers/spectral_normalization/layer/vars/1") == stored(5, 4));
+    CHECK(raw::string_attribute(f, "layers/spectral_normalization/layer/vars", "name") == "dense");
+    // The loaded model computes what the same layers built here compute with the same weights.
+    layers::Normalization norm2;
+    layers::SpectralNormalization sn2({.layer = layers::Dense({.units = 4})});
+    const Model built = Sequential({layers::Input({3}), norm2, sn2});
+    built.set_weights(model.get_weights());
+    const Tensor x = Tensor::random_normal({4, 3}, 0.0f, 1.0f, 5);
+    CHECK(array_equal(model.predict(x), built.predict(x)));
+    // A file whose wrapper lacks its copy of the kernel does not fit.
+    const std::string partial = dir.path("partial.weights.h5");
+    {
+        raw::Obj p(raw::create_file(partial));
+        write_layer(p, "layers/normalization", "normalization", {{{3}, 1}, {{3}, 2}});
+        raw::dataset(p, "layers/normalization/vars/2", {}, {0}, H5T_STD_I64LE);
+        write_layer(p, "layers/spectral_normalization", "spectral_normalization", {{{1, 4}, 4}});
+        write_layer(p, "layers/spectral_normalization/layer", "dense", {{{3, 4}, 3}, {{4}, 5}});
+    }
+    CHECK_THROWS_AS(model.load_weights(partial), ValueError);
 }

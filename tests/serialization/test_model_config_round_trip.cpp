@@ -220,12 +220,15 @@ TEST_CASE("model config round trip: every registered layer class, get_config -> 
         {"Functional", functional},
         {"InputLayer", {{"batch_shape", {nullptr, 3}}}},
         {"Model", functional},
+        {"Normalization", {{"axis", {1}}, {"mean", {0.5, 2.0}}, {"variance", {0.25, 4.0}}, {"invert", true}}},
         {"RandomFlip", {{"mode", "vertical"}, {"seed", 5}}},
         {"RandomRotation", {{"factor", 0.2}, {"fill_mode", "constant"}}},
         {"RandomTranslation", {{"height_factor", 0.1}, {"width_factor", {-0.2, 0.3}}}},
         {"RandomZoom", {{"height_factor", 0.1}, {"interpolation", "nearest"}}},
         {"Rescaling", {{"scale", 0.5}, {"offset", 1.0}}},
         {"Reshape", {{"target_shape", {2, 2}}}},
+        {"SpectralNormalization",
+         {{"layer", {{"class_name", "Dense"}, {"config", {{"units", 2}}}}}, {"power_iterations", 3}}},
         {"Sequential", {{"layers", {{{"class_name", "Dense"}, {"config", {{"units", 2}, {"batch_input_shape", {nullptr, 4}}}}}}}}},
     };
     for (const std::string& class_name : serialization::registered_layers()) {

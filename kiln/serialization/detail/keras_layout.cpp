@@ -12,6 +12,36 @@ namespace kiln::serialization::detail {
 namespace {
 
 void walk(const ModelLayer& model, const std::vector<LayerKey>& prefix, std::set<const Layer*>& visited,
+          std::vector<Saveable>& out);
+
+void check_built(const Layer& layer, const Layer& owner) {
+    if (!layer.built())
+        throw StateError(cat(layer.describe(), " in ", owner.describe(),
+                             " is not built: call the model on data, or start it with an Input, before saving "
+                             "or loading its weights"));
+}
+
+// `layer` at `keys`, then what it holds: a nested model's layers, or a wrapper's layer.
+void visit(const Layer& layer, const std::vector<LayerKey>& keys, std::set<const Layer*>& visited,
+           std::vector<Saveable>& out) {
+    out.push_back({keys, &layer, own_variables(layer)});
+    if (const auto* nested = dynamic_cast<const ModelLayer*>(&layer)) {
+        walk(*nested, keys, visited, out);
+    } else if (const auto* wrapper = dynamic_cast<const layers::WrapperLayer*>(&layer)) {
+        const Layer& wrapped = *wrapper->layer();
+        if (!visited.insert(&wrapped).second) return;
+        check_built(wrapped, layer);
+        std::vector<LayerKey> inner = keys;
+        inner.push_back({"layer", 0, true});
+        visit(wrapped, inner, visited, out);
+    } else if (!layer.sublayers().empty()) {
+        throw NotImplementedError(cat(layer.describe(),
+                                      ": a layer holding sublayers outside a model has no place in a Keras "
+                                      "weights file (Keras files them under attribute names)"));
+    }
+}
+
+void walk(const ModelLayer& model, const std::vector<LayerKey>& prefix, std::set<const Layer*>& visited,
           std::vector<Saveable>& out) {
     std::map<std::string, int> used;
     for (const LayerPtr& layer : model.layers()) {
@@ -21,20 +51,10 @@ void walk(const ModelLayer& model, const std::vector<LayerKey>& prefix, std::set
         if (!first) ++it->second;
         const int index = it->second;
         if (!visited.insert(layer.get()).second) continue;
-        if (!layer->built())
-            throw StateError(cat(layer->describe(), " in ", model.describe(),
-                                 " is not built: call the model on data, or start it with an Input, before saving "
-                                 "or loading its weights"));
+        check_built(*layer, model);
         std::vector<LayerKey> keys = prefix;
         keys.push_back({std::move(base), index});
-        out.push_back({keys, layer.get(), own_variables(*layer)});
-        if (const auto* nested = dynamic_cast<const ModelLayer*>(layer.get())) {
-            walk(*nested, keys, visited, out);
-        } else if (!layer->sublayers().empty()) {
-            throw NotImplementedError(cat(layer->describe(),
-                                          ": a layer holding sublayers outside a model has no place in a Keras "
-                                          "weights file (Keras files them under attribute names)"));
-        }
+        visit(*layer, keys, visited, out);
     }
 }
 
@@ -53,16 +73,7 @@ std::string to_snake_case(std::string_view class_name) {
 
 std::string LayerKey::name() const { return index == 0 ? base : cat(base, "_", index); }
 
-std::vector<Variable> own_variables(const Layer& layer) {
-    std::vector<Variable> own;
-    for (const Variable& v : layer.weights()) {
-        bool in_sublayer = false;
-        for (const LayerPtr& sub : layer.all_sublayers())
-            for (const Variable& s : sub->weights()) in_sublayer = in_sublayer || s.same_as(v);
-        if (!in_sublayer) own.push_back(v);
-    }
-    return own;
-}
+std::vector<Variable> own_variables(const Layer& layer) { return layer.own_weights(); }
 
 std::vector<Saveable> saveables(const ModelLayer& model) {
     std::vector<Saveable> out;
@@ -76,8 +87,10 @@ std::string layer_path(const std::vector<LayerKey>& keys, const std::string& con
     std::string path;
     for (const LayerKey& key : keys) {
         if (!path.empty()) path += '/';
-        path += container;
-        path += '/';
+        if (!key.attribute) {
+            path += container;
+            path += '/';
+        }
         path += key.name();
     }
     return path;

@@ -22,6 +22,10 @@ std::string joined(const std::string& parent, const std::string& child) {
 std::optional<std::string> find_checkpoint_group(const h5read::Group& root, const std::vector<LayerKey>& keys) {
     std::string path;
     for (const LayerKey& key : keys) {
+        if (key.attribute) {
+            path = joined(path, key.base);
+            continue;
+        }
         const std::string container = joined(path, checkpoint_container);
         const std::optional<h5read::Group> group = root.find_group(container);
         if (!group) return std::nullopt;

@@ -11,8 +11,13 @@ void write_keras_weights(const h5::Group& root, const Model& model) {
     for (const Saveable& saveable : saveables(*model.layer())) {
         const h5::Group vars = root.require_group(vars_path(layer_path(saveable.keys)));
         vars.write_string("name", saveable.layer->name());
-        for (size_t i = 0; i < saveable.variables.size(); ++i)
-            vars.write_tensor(std::to_string(i), saveable.variables[i].value());
+        for (size_t i = 0; i < saveable.variables.size(); ++i) {
+            const Variable& v = saveable.variables[i];
+            if (saveable.layer->weight_dtype(v) == "int64")
+                vars.write_int64(std::to_string(i), std::llround(v.value().item()));
+            else
+                vars.write_tensor(std::to_string(i), v.value());
+        }
     }
     if (!model.compiled()) return;
     const optim::Optimizer& optimizer = model.optimizer();

@@ -298,7 +298,8 @@ std::vector<double> resolve_loss_weights(const LossWeightsArg& arg, const std::v
     if (!arg.list().empty()) {
         if (arg.list().size() != names.size())
             throw ValueError(cat("compile: loss_weights has ", arg.list().size(), " weights for a model with ",
-                                 names.size(), " outputs (", quoted_names(names), ")"));
+                                 names.size(), names.size() == 1 ? " output (" : " outputs (", quoted_names(names),
+                                 ")"));
         out = arg.list();
     }
     for (const auto& [name, weight] : arg.map()) {

@@ -111,17 +111,17 @@ TEST_CASE("model config errors: a node index that no call produces") {
     CHECK(message.find("config.layers[1].inbound_nodes[0] needs node 3 of 'in'") != std::string::npos);
 }
 
-TEST_CASE("model config errors: unsupported call arguments, several outputs, and a second output tensor") {
+TEST_CASE("model config errors: unsupported call arguments and an output tensor the layer does not have") {
     CHECK(load_error<NotImplementedError>(functional_with(R"([["in", 0, 0, {"scale": 2}]])"))
               .find("call argument 'scale' is not supported") != std::string::npos);
-    CHECK(load_error<NotImplementedError>(functional_with(R"([["in", 0, 1, {}]])"))
-              .find("refers to output 1 of layer 'in'") != std::string::npos);
-    std::string two_outputs = functional_with(R"([["in", 0, 0, {}]])");
-    two_outputs.replace(two_outputs.find(R"("output_layers": [["dense", 0, 0]])"),
-                        std::string(R"("output_layers": [["dense", 0, 0]])").size(),
-                        R"("output_layers": [["dense", 0, 0], ["in", 0, 0]])");
-    CHECK(load_error<NotImplementedError>(two_outputs).find("config.output_layers: kiln Functional models have one "
-                                                            "output, got 2") != std::string::npos);
+    const std::string message = load_error<ValueError>(functional_with(R"([["in", 0, 1, {}]])"));
+    CHECK(message.find("refers to output 1 of node 0 of layer 'in', which has 1 output") != std::string::npos);
+    std::string bad_output = functional_with(R"([["in", 0, 0, {}]])");
+    bad_output.replace(bad_output.find(R"("output_layers": [["dense", 0, 0]])"),
+                       std::string(R"("output_layers": [["dense", 0, 0]])").size(),
+                       R"("output_layers": [["dense", 0, 0], ["dense", 0, 2]])");
+    CHECK(load_error<ValueError>(bad_output).find("refers to output 2 of node 0 of layer 'dense', which has 1 output") !=
+          std::string::npos);
 }
 
 TEST_CASE("model config errors: names that are not strings") {
@@ -160,10 +160,11 @@ TEST_CASE("model config errors: compile configs kiln cannot honour") {
         }
         return "";
     };
-    CHECK(compile_error(R"({"loss": "mse", "loss_weights": [1.0]})").find("compile_config: loss_weights") !=
-          std::string::npos);
-    CHECK(compile_error(R"({"loss": "mse", "metrics": {"out": ["mae"]}})").find("compile_config: metrics") !=
-          std::string::npos);
+    CHECK(compile_error(R"({"loss": "mse", "loss_weights": [1.0, 2.0]})")
+              .find("loss_weights has 2 weights for a model with 1 output ('dense')") != std::string::npos);
+    CHECK(compile_error(R"({"loss": "mse", "metrics": {"out": ["mae"]}})")
+              .find("metrics names output 'out'; the model's outputs are 'dense'") != std::string::npos);
+    CHECK(compile_error(R"({"loss": {"out": "mse"}})").find("loss names output 'out'") != std::string::npos);
     CHECK(compile_error(R"({"loss": "mse", "colour": 1})").find("compile_config: unsupported or unknown key 'colour'") !=
           std::string::npos);
     CHECK(compile_error(R"({"loss": "no_such_loss"})").find("compile_config: ") != std::string::npos);

@@ -356,6 +356,11 @@ TEST_CASE("multi-output: a nested model with two outputs is a layer with two out
     // The config names the nested model's second output by its tensor index, and reloads.
     const nlohmann::json config = outer.get_config();
     CHECK(config.at("output_layers") == nlohmann::json::parse(R"([["sum", 0, 0], ["inner", 1, 1]])"));
+    // In inbound nodes Keras counts only the outer graph's calls: the same call is node 0 there.
+    for (const nlohmann::json& entry : config.at("layers"))
+        if (entry.at("name") == "sum")
+            CHECK(entry.at("inbound_nodes").at(0).at("args").at(0).at(1).at("config").at("keras_history") ==
+                  nlohmann::json::parse(R"(["inner", 0, 1])"));
     TempDir dir;
     outer.save(dir.path("outer.keras"));
     const Model loaded = load_model(dir.path("outer.keras"));

@@ -380,3 +380,59 @@ TEST_CASE("model config forms: channels_first Conv2D with BatchNormalization axi
     CHECK(bn.axes() == std::vector<int64_t>{1});
     CHECK(model.predict(Tensor::ones({2, 3, 16, 16})).shape() == Shape{2, 5});
 }
+
+TEST_CASE("model config forms: Keras 3 Functional using the second output of a nested two-output Functional") {
+    // inner: inner_in -> Dense "a" (1 unit) and Dense "b" (1 unit), output_layers a list of both. The outer
+    // model feeds inner's output 1 into "head" (keras_history ["inner", 0, 1]: serialize_node counts only the
+    // outer graph's calls) and names its outputs in a dict, which Keras flattens in key order; there
+    // ["inner", 1, 0] is the same call, as get_config's node reindexing starts a nested Functional at 1.
+    std::string second = kt("inner", 0, "[null, 1]");
+    second.replace(second.find("[\"inner\", 0, 0]"), 15, "[\"inner\", 0, 1]");
+    const std::string text = R"({"module": "keras.src.models.functional", "class_name": "Functional",
+      "registered_name": "Functional", "config": {"name": "outer", "trainable": true, "layers": [
+        {"module": "keras.layers", "class_name": "InputLayer", "name": "x", "registered_name": null,
+         "config": {"batch_shape": [null, 2], "name": "x"}, "inbound_nodes": []},
+        {"module": "keras.src.models.functional", "class_name": "Functional", "name": "inner",
+         "registered_name": "Functional", "config": {"name": "inner", "trainable": true, "layers": [
+           {"module": "keras.layers", "class_name": "InputLayer", "name": "inner_in", "registered_name": null,
+            "config": {"batch_shape": [null, 2], "name": "inner_in"}, "inbound_nodes": []},
+           {"module": "keras.layers", "class_name": "Dense", "name": "a", "registered_name": null,
+            "config": {"name": "a", "units": 1},
+            "inbound_nodes": [{"args": [)" + kt("inner_in", 0, "[null, 2]") + R"(], "kwargs": {}}]},
+           {"module": "keras.layers", "class_name": "Dense", "name": "b", "registered_name": null,
+            "config": {"name": "b", "units": 1},
+            "inbound_nodes": [{"args": [)" + kt("inner_in", 0, "[null, 2]") + R"(], "kwargs": {}}]}],
+           "input_layers": [["inner_in", 0, 0]], "output_layers": [["a", 0, 0], ["b", 0, 0]]},
+         "inbound_nodes": [{"args": [)" + kt("x", 0, "[null, 2]") + R"(], "kwargs": {}}]},
+        {"module": "keras.layers", "class_name": "Dense", "name": "head", "registered_name": null,
+         "config": {"name": "head", "units": 1},
+         "inbound_nodes": [{"args": [)" + second + R"(], "kwargs": {}}]}],
+      "input_layers": [["x", 0, 0]],
+      "output_layers": {"inner": ["inner", 1, 0], "head": ["head", 0, 0]}},
+     "compile_config": {"optimizer": "sgd", "loss": {"head": "mse", "inner": "mae"},
+       "loss_weights": {"head": 1.0, "inner": 0.25}, "metrics": {"head": ["mae"]}, "weighted_metrics": null,
+       "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false}})";
+    const nlohmann::json document = nlohmann::json::parse(text);
+    const Model model = model_from_config(document);
+    CHECK(model.output_names() == std::vector<std::string>{"head", "inner"});
+    const Model inner(std::dynamic_pointer_cast<ModelLayer>(model.get_layer("inner")));
+    CHECK(inner.output_names() == std::vector<std::string>{"a", "b"});
+    inner.get_layer("a")->set_weights({Tensor({1, 1}, Shape{2, 1}), Tensor({0}, Shape{1})});
+    inner.get_layer("b")->set_weights({Tensor({1, -1}, Shape{2, 1}), Tensor({0}, Shape{1})});
+    model.get_layer("head")->set_weights({Tensor({10}, Shape{1, 1}), Tensor({1}, Shape{1})});
+    // x = [3, 1]: a = 4, b = 2, head = 10 b + 1 = 21; the outputs are head, then inner's output 0 (a).
+    const std::vector<Tensor> outs = model.predict_outputs(Tensor({3, 1}, Shape{1, 2}));
+    REQUIRE(outs.size() == 2);
+    CHECK(outs[0].at({0, 0}) == doctest::Approx(21.0));
+    CHECK(outs[1].at({0, 0}) == doctest::Approx(4.0));
+
+    compile_from_config(model, document.at("compile_config"));
+    // targets 20 and 5: head mse 1, inner mae 1; total 1 + 0.25.
+    const auto logs = model.evaluate(Tensor({3, 1}, Shape{1, 2}), {Tensor({20}, Shape{1, 1}), Tensor({5}, Shape{1, 1})},
+                                     {.verbose = 0});
+    CHECK(logs.at("loss") == doctest::Approx(1.25));
+    CHECK(logs.at("head_loss") == doctest::Approx(1.0));
+    CHECK(logs.at("inner_loss") == doctest::Approx(1.0));
+    CHECK(logs.at("head_mae") == doctest::Approx(1.0));
+    CHECK(serialization::compile_config(*model.layer()).at("loss_weights") == document["compile_config"]["loss_weights"]);
+}

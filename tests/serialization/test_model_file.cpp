@@ -178,3 +178,47 @@ TEST_CASE("model file: load_model reads a legacy full-model .h5 file (model_conf
     CHECK(y.at({0, 0}) == doctest::Approx(14.5));
     CHECK(y.at({0, 1}) == doctest::Approx(17.0));
 }
+
+TEST_CASE("model file: load_model reads a legacy .h5 Functional model with two inputs and two outputs") {
+    TempDir dir;
+    const std::string path = dir.path("two_heads.h5");
+    // tf.keras 2.x: inputs x1 (2 features) and x2 (1); "policy" = Dense(1) on x1, "value" = Dense(1) on x2.
+    const std::string config = R"({"class_name": "Functional", "config": {"name": "two_heads", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "dtype": "float32", "sparse": false,
+         "ragged": false, "name": "x1"}, "name": "x1", "inbound_nodes": []},
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 1], "dtype": "float32", "sparse": false,
+         "ragged": false, "name": "x2"}, "name": "x2", "inbound_nodes": []},
+        {"class_name": "Dense", "config": {"name": "policy", "trainable": true, "dtype": "float32", "units": 1,
+         "activation": "linear", "use_bias": true}, "name": "policy", "inbound_nodes": [[["x1", 0, 0, {}]]]},
+        {"class_name": "Dense", "config": {"name": "value", "trainable": true, "dtype": "float32", "units": 1,
+         "activation": "linear", "use_bias": true}, "name": "value", "inbound_nodes": [[["x2", 0, 0, {}]]]}],
+        "input_layers": [["x1", 0, 0], ["x2", 0, 0]], "output_layers": [["policy", 0, 0], ["value", 0, 0]]}})";
+    {
+        raw::Obj f(raw::create_file(path));
+        raw::vlen_strings(f, "model_config", {config}, false, true);
+        raw::vlen_strings(f, "keras_version", {"2.9.0"}, false, true);
+        raw::vlen_strings(f, "backend", {"tensorflow"}, false, true);
+        raw::Obj weights(raw::group(f, "model_weights"));
+        raw::vlen_strings(weights, "layer_names", {"x1", "x2", "policy", "value"}, false, false);
+        for (const char* input : {"x1", "x2"}) {
+            raw::Obj g(raw::group(weights, input));
+            raw::empty_float64(g, "weight_names");
+        }
+        // policy: kernel [[1], [2]], bias [0.5]; value: kernel [[3]], bias [-1].
+        raw::Obj policy(raw::group(weights, "policy"));
+        raw::vlen_strings(policy, "weight_names", {"policy/kernel:0", "policy/bias:0"}, false, false);
+        raw::dataset(policy, "policy/kernel:0", {2, 1}, {1, 2}, H5T_IEEE_F32LE);
+        raw::dataset(policy, "policy/bias:0", {1}, {0.5}, H5T_IEEE_F32LE);
+        raw::Obj value(raw::group(weights, "value"));
+        raw::vlen_strings(value, "weight_names", {"value/kernel:0", "value/bias:0"}, false, false);
+        raw::dataset(value, "value/kernel:0", {1, 1}, {3}, H5T_IEEE_F32LE);
+        raw::dataset(value, "value/bias:0", {1}, {-1}, H5T_IEEE_F32LE);
+    }
+    const Model model = load_model(path);
+    CHECK(model.output_names() == std::vector<std::string>{"policy", "value"});
+    // x1 = [1, 1], x2 = [2]: policy = 1 + 2 + 0.5 = 3.5, value = 6 - 1 = 5.
+    const std::vector<Tensor> outs = model.predict_outputs({Tensor({1, 1}, {1, 2}), Tensor({2}, {1, 1})});
+    REQUIRE(outs.size() == 2);
+    CHECK(outs[0].at({0, 0}) == doctest::Approx(3.5));
+    CHECK(outs[1].at({0, 0}) == doctest::Approx(5.0));
+}

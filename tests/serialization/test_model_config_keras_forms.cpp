@@ -435,4 +435,13 @@ TEST_CASE("model config forms: Keras 3 Functional using the second output of a n
     CHECK(logs.at("inner_loss") == doctest::Approx(1.0));
     CHECK(logs.at("head_mae") == doctest::Approx(1.0));
     CHECK(serialization::compile_config(*model.layer()).at("loss_weights") == document["compile_config"]["loss_weights"]);
+
+    // Dict keys other than the layers' names: the model loads (outputs in key order, named after their layers);
+    // a compile config keyed by those dict keys is refused, naming the key.
+    nlohmann::json renamed = document;
+    renamed["config"]["output_layers"] = nlohmann::json::parse(R"({"h": ["head", 0, 0], "i": ["inner", 1, 0]})");
+    const Model by_keys = model_from_config(renamed);
+    CHECK(by_keys.output_names() == std::vector<std::string>{"head", "inner"});
+    CHECK_THROWS_WITH_AS(compile_from_config(by_keys, nlohmann::json::parse(R"({"loss": {"h": "mse", "i": "mae"}})")),
+                         doctest::Contains("loss names output 'h'"), ValueError);
 }

@@ -284,6 +284,8 @@ public:
     // The output of a model with one output; predict_outputs gives every output, in output_names() order.
     Tensor predict(const ModelData& x, const PredictOptions& options = {}) const;
     std::vector<Tensor> predict_outputs(const ModelData& x, const PredictOptions& options = {}) const;
+    // Every output by its name in output_names() (Keras's predict on a model with a dict of outputs).
+    std::map<std::string, Tensor> predict_by_name(const ModelData& x, const PredictOptions& options = {}) const;
     // One step on one batch; loss and metrics of that batch alone, by name (metrics are reset first, as tf.keras's
     // reset_metrics=True default and Keras 3 since keras-team/keras#22617).
     std::map<std::string, double> train_on_batch(const ModelData& x, const ModelData& y,

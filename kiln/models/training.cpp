@@ -443,6 +443,14 @@ std::vector<Tensor> Model::predict_outputs(const ModelData& x, const PredictOpti
     return outputs;
 }
 
+std::map<std::string, Tensor> Model::predict_by_name(const ModelData& x, const PredictOptions& options) const {
+    const std::vector<std::string> names = output_names();
+    const std::vector<Tensor> outputs = predict_outputs(x, options);
+    std::map<std::string, Tensor> out;
+    for (size_t i = 0; i < names.size(); ++i) out.emplace(names[i], outputs.at(i));
+    return out;
+}
+
 Tensor Model::predict(const ModelData& x, const PredictOptions& options) const {
     const size_t outputs = layer_->output_names().size();
     if (outputs > 1)

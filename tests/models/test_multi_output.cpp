@@ -118,6 +118,11 @@ TEST_CASE("multi-output: outputs by position, output names from their layers, in
     check_column(predicted[0], policy_by_hand());
     check_column(predicted[1], value_by_hand());
 
+    const std::map<std::string, Tensor> by_name = m.model.predict_by_name({x1_data, x2_data});
+    REQUIRE(by_name.size() == 2);
+    check_column(by_name.at("policy"), policy_by_hand());
+    check_column(by_name.at("value"), value_by_hand());
+
     CHECK_THROWS_WITH_AS(m.model.predict({x1_data, x2_data}), doctest::Contains("has 2 outputs; predict_outputs()"),
                          ValueError);
     CHECK_THROWS_AS(m.model({x1_data, x2_data}), ValueError);

@@ -42,7 +42,10 @@ std::optional<bool> direction_of(std::string_view name) {
 // The direction of the model's compiled metric called `name` (by its class), if there is one that tells.
 std::optional<bool> compiled_metric_direction(const Model* model, const std::string& name) {
     if (!model || !model->compiled()) return std::nullopt;
-    for (const auto& [logged_name, metric] : logged_metrics(*(*model)->training_state))
+    const TrainingState& state = *(*model)->training_state;
+    for (const OutputHead& head : state.heads)
+        if (head.loss_tracker && head.loss_tracker->name() == name) return false;  // "<output>_loss" goes down
+    for (const auto& [logged_name, metric] : logged_metrics(state))
         if (logged_name == name) return direction_of(metric->class_name());
     return std::nullopt;
 }

@@ -139,8 +139,12 @@ std::vector<Tensor> FunctionalLayer::run_graph(const std::vector<Tensor>& inputs
         if (node->inputs.empty()) continue;
         std::vector<Tensor> args;
         for (const SymbolicTensor& t : node->inputs) args.push_back(value_of(t));
-        if (node->multi_input || node->output_shapes.size() != 1) {
-            values[node.get()] = node->layer->call_outputs(args, node->multi_input, node->training);
+        if (node->multi_input) {
+            values[node.get()] = node->layer->call_outputs(args, true, node->training);
+        } else if (node->output_shapes.size() != 1) {
+            // A nested model with several outputs sees its input's mask, as one with a single output does.
+            values[node.get()] = node->layer->call_outputs(args, false, node->training,
+                                                           masks[node->inputs[0].node().get()]);
         } else {
             const Tensor& in_mask = masks[node->inputs[0].node().get()];
             values[node.get()] = {(*node->layer)(args[0], node->training, in_mask)};

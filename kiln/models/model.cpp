@@ -35,6 +35,13 @@ std::string quoted_names(const std::vector<std::string>& names) {
     return s;
 }
 
+void require_unique_names(const std::vector<std::string>& names, const std::string& what) {
+    for (size_t i = 0; i < names.size(); ++i)
+        if (std::find(names.begin() + static_cast<std::ptrdiff_t>(i) + 1, names.end(), names[i]) != names.end())
+            throw ValueError(cat(what, " addresses outputs by name, but the name '", names[i],
+                                 "' belongs to several of them (", quoted_names(names), "); give them by position"));
+}
+
 std::vector<Tensor> ModelData::resolve(const std::vector<std::string>& names, const char* what,
                                        const std::string& op) const {
     const char* kind = std::string_view(what) == "y" ? "output" : "input";
@@ -44,6 +51,7 @@ std::vector<Tensor> ModelData::resolve(const std::vector<std::string>& names, co
                                  kind, names.size() == 1 ? "" : "s", " (", quoted_names(names), ")"));
         return list_;
     }
+    require_unique_names(names, cat(op, ": ", what, " as a map"));
     for (const auto& [name, tensor] : map_)
         if (std::find(names.begin(), names.end(), name) == names.end())
             throw ValueError(cat(op, ": ", what, " names '", name, "', which is not one of the model's ", kind,

@@ -173,7 +173,9 @@ void test_step(ModelLayer& model, TrainingState& state, const Batch& batch) {
 Batch checked_batch(const ModelLayer& model, const ModelData& x_data, const ModelData& y_data, const Tensor& sw,
                     const std::string& op) {
     Batch batch{x_data.resolve(model.input_names(), "x", op), {}, sw};
-    if (y_data.defined()) batch.y = y_data.resolve(model.output_names(), "y", op);
+    if (!y_data.defined())
+        throw ValueError(cat(op, ": y is required, one target per output (", quoted_names(model.output_names()), ")"));
+    batch.y = y_data.resolve(model.output_names(), "y", op);
     // "x", or "y[1]" when there are several.
     const auto label = [](const char* what, size_t i, size_t count) {
         return count == 1 ? std::string(what) : cat(what, "[", i, "]");
@@ -276,6 +278,7 @@ std::vector<losses::LossPtr> resolve_losses(const LossesArg& arg, const std::vec
                                  names.size(), " outputs (", quoted_names(names), ")"));
         for (const LossArg& loss : arg.list()) out.push_back(loss.resolve());
     } else if (!arg.map().empty()) {
+        require_unique_names(names, "compile: the loss map");
         for (const auto& [name, loss] : arg.map())
             if (std::find(names.begin(), names.end(), name) == names.end())
                 throw ValueError(cat("compile: loss names output '", name, "'; the model's outputs are ",
@@ -302,6 +305,7 @@ std::vector<double> resolve_loss_weights(const LossWeightsArg& arg, const std::v
                                  ")"));
         out = arg.list();
     }
+    if (!arg.map().empty()) require_unique_names(names, "compile: the loss_weights map");
     for (const auto& [name, weight] : arg.map()) {
         const auto at = std::find(names.begin(), names.end(), name);
         if (at == names.end())
@@ -309,8 +313,14 @@ std::vector<double> resolve_loss_weights(const LossWeightsArg& arg, const std::v
                                  quoted_names(names)));
         out[static_cast<size_t>(at - names.begin())] = weight;
     }
-    for (double w : out)
-        if (!std::isfinite(w)) throw ValueError(cat("compile: loss_weights must be finite, got ", w));
+    // As Keras (a KeyError there): a map gives every output's weight.
+    for (const std::string& name : names)
+        if (!arg.map().empty() && !arg.map().contains(name))
+            throw ValueError(cat("compile: the loss_weights map has no weight for output '", name,
+                                 "'; the model's outputs are ", quoted_names(names)));
+    for (size_t i = 0; i < out.size(); ++i)
+        if (!std::isfinite(out[i]))
+            throw ValueError(cat("compile: loss_weights must be finite, got ", out[i], " for output '", names[i], "'"));
     return out;
 }
 
@@ -319,6 +329,7 @@ std::vector<double> resolve_loss_weights(const LossWeightsArg& arg, const std::v
 std::vector<std::vector<MetricArg>> resolve_metric_args(const MetricsArg& arg, const std::vector<std::string>& names) {
     std::vector<std::vector<MetricArg>> out(names.size());
     if (arg.is_map()) {
+        require_unique_names(names, "compile: the metrics map");
         for (const auto& [name, entry] : arg.map()) {
             const auto at = std::find(names.begin(), names.end(), name);
             if (at == names.end())
@@ -371,9 +382,15 @@ void Model::compile(const CompileOptions& options) const {
     const std::vector<double> weights = resolve_loss_weights(options.loss_weights, names);
     const std::vector<std::vector<MetricArg>> metric_args = resolve_metric_args(options.metrics, names);
     const auto loss_count = std::count_if(losses.begin(), losses.end(), [](const losses::LossPtr& l) { return l != nullptr; });
+    std::map<std::string, int> seen_loss_names;
     for (size_t i = 0; i < names.size(); ++i) {
         OutputHead head{names[i], losses[i], weights[i], nullptr, metric_args[i], {}};
-        if (loss_count > 1 && head.loss) head.loss_tracker = std::make_shared<metrics::Mean>(names[i] + "_loss");
+        if (loss_count > 1 && head.loss) {
+            // Outputs of one name (a shared layer's calls) log "<name>_loss", "<name>_loss_1", ... as metrics do.
+            std::string tracker = names[i] + "_loss";
+            if (const int n = seen_loss_names[tracker]++; n > 0) tracker = cat(tracker, "_", n);
+            head.loss_tracker = std::make_shared<metrics::Mean>(tracker);
+        }
         state->heads.push_back(std::move(head));
     }
     state->requested_loss = options.loss;
@@ -445,6 +462,7 @@ std::vector<Tensor> Model::predict_outputs(const ModelData& x, const PredictOpti
 
 std::map<std::string, Tensor> Model::predict_by_name(const ModelData& x, const PredictOptions& options) const {
     const std::vector<std::string> names = output_names();
+    require_unique_names(names, "predict_by_name");
     const std::vector<Tensor> outputs = predict_outputs(x, options);
     std::map<std::string, Tensor> out;
     for (size_t i = 0; i < names.size(); ++i) out.emplace(names[i], outputs.at(i));

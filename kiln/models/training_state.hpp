@@ -46,5 +46,8 @@ std::vector<std::pair<std::string, metrics::MetricPtr>> logged_metrics(const Tra
 
 // 'a', 'b': names for error messages.
 std::string quoted_names(const std::vector<std::string>& names);
+// Several outputs (or inputs) can share a name (an output listed twice, a shared layer, a nested model's
+// outputs); `what` (e.g. "compile: the loss map") cannot address them by name: ValueError naming the repeat.
+void require_unique_names(const std::vector<std::string>& names, const std::string& what);
 
 }  // namespace kiln

@@ -17,6 +17,7 @@ MetricArg read_metric(const nlohmann::json& metric) {
 
 // One entry: a metric, or a list of metrics for one output.
 MetricsEntry read_metrics_entry(const nlohmann::json& value) {
+    if (value.is_null()) return MetricsEntry(std::vector<MetricArg>{});  // Keras: no metrics for this output
     if (!value.is_array()) return MetricsEntry(read_metric(value));
     std::vector<MetricArg> list;
     for (const auto& metric : value) list.push_back(read_metric(metric));

@@ -389,3 +389,62 @@ TEST_CASE("multi-output: gradients of every output with respect to the inputs ma
         },
         {kiln::testing::random_input({3, 2}, 5), kiln::testing::random_input({3, 1}, 6)});
 }
+
+TEST_CASE("multi-output: outputs that share a name log _1 losses and refuse the by-name forms") {
+    const SymbolicTensor in = layers::Input({2}, {.name = "shared_in"});
+    layers::Dense head({.name = "head", .units = 1});
+    const Model model(in, {head(in), head(in)}, "twice");
+    CHECK(model.output_names() == std::vector<std::string>{"head", "head"});
+    model.compile({.optimizer = optim::SGD({.learning_rate = 0.0}), .loss = {LossArg("mse"), LossArg("mae")}});
+    const Tensor x({1, 2}, Shape{1, 2});
+    const Tensor out = model.predict_outputs(x)[0];
+    const double pred = out.at({0, 0});
+    const auto logs = model.test_on_batch(x, {column({0}), column({1})});
+    CHECK(keys_of(logs) == std::set<std::string>{"loss", "head_loss", "head_loss_1"});
+    CHECK(logs.at("head_loss") == doctest::Approx(pred * pred).epsilon(1e-6));
+    CHECK(logs.at("head_loss_1") == doctest::Approx(std::abs(pred - 1)).epsilon(1e-6));
+    CHECK_THROWS_WITH_AS(model.compile({.loss = {{"head", "mse"}}}), doctest::Contains("belongs to several"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(model.predict_by_name(x), doctest::Contains("'head' belongs to several"), ValueError);
+    CHECK_THROWS_WITH_AS(model.test_on_batch(x, std::map<std::string, Tensor>{{"head", column({0})}}),
+                         doctest::Contains("belongs to several"), ValueError);
+}
+
+TEST_CASE("multi-output: y is required, and a loss_weights map names every output") {
+    TwoHeads m;
+    m.model.compile({.loss = "mse"});
+    CHECK_THROWS_WITH_AS(m.model.fit({x1_data, x2_data}, ModelData(), {.verbose = 0}),
+                         doctest::Contains("fit: y is required, one target per output ('policy', 'value')"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(m.model.evaluate({x1_data, x2_data}, ModelData(), {.verbose = 0}),
+                         doctest::Contains("evaluate: y is required"), ValueError);
+    CHECK_THROWS_WITH_AS(m.model.compile({.loss = "mse", .loss_weights = {{"policy", 2.0}}}),
+                         doctest::Contains("no weight for output 'value'"), ValueError);
+}
+
+TEST_CASE("multi-output: callbacks minimize a per-output loss whatever the output is called") {
+    const SymbolicTensor in = layers::Input({1});
+    const Model model(in, {layers::Dense({.name = "accuracy_head", .units = 1})(in),
+                           layers::Dense({.name = "other", .units = 1})(in)});
+    model.compile({.loss = "mse"});
+    MonitoredQuantity quantity("EarlyStopping", "val_accuracy_head_loss", "auto", 0.0);
+    quantity.resolve(&model);
+    CHECK_FALSE(quantity.maximize());
+}
+
+TEST_CASE("multi-output: a nested two-output model sees the mask of its input") {
+    // inner: BatchNormalization "bn" (output 0) and a Dense (output 1) on [N, 3, 1] sequences.
+    const SymbolicTensor inner_in = layers::Input({3, 1});
+    const Model inner(inner_in, {layers::BatchNormalization({.name = "bn"})(inner_in),
+                                 layers::Dense({.units = 1})(inner_in)}, "inner");
+    const SymbolicTensor x = layers::Input({3, 1});
+    const std::vector<SymbolicTensor> outs = inner.call_outputs(layers::Masking({.mask_value = 0.0})(x));
+    const Model outer(x, outs, "masked");
+    // One sequence [1, 0, 3]: the 0 step is masked, so the training statistics are mean 2, variance 1 (not
+    // mean 4/3 over all three steps); the unmasked steps normalize to -+1 / sqrt(1 + 0.001).
+    const Tensor data({1, 0, 3}, Shape{1, 3, 1});
+    const Tensor y = outer.call_outputs(data, true)[0];
+    const double scale = 1.0 / std::sqrt(1.0 + 1e-3);
+    CHECK(y.at({0, 0, 0}) == doctest::Approx(-scale).epsilon(1e-5));
+    CHECK(y.at({0, 2, 0}) == doctest::Approx(scale).epsilon(1e-5));
+}

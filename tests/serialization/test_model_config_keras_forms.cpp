@@ -436,6 +436,13 @@ TEST_CASE("model config forms: Keras 3 Functional using the second output of a n
     CHECK(logs.at("head_mae") == doctest::Approx(1.0));
     CHECK(serialization::compile_config(*model.layer()).at("loss_weights") == document["compile_config"]["loss_weights"]);
 
+    // Keras writes null for an output without metrics.
+    compile_from_config(model, nlohmann::json::parse(R"({"loss": "mse", "metrics": [null, ["mae"]]})"));
+    const auto null_entry = model.evaluate(Tensor({3, 1}, Shape{1, 2}),
+                                           {Tensor({20}, Shape{1, 1}), Tensor({5}, Shape{1, 1})}, {.verbose = 0});
+    CHECK(null_entry.count("inner_mae") == 1);
+    CHECK(null_entry.count("head_mae") == 0);
+
     // Dict keys other than the layers' names: the model loads (outputs in key order, named after their layers);
     // a compile config keyed by those dict keys is refused, naming the key.
     nlohmann::json renamed = document;

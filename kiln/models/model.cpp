@@ -117,7 +117,7 @@ optim::Optimizer& Model::optimizer() const {
 const losses::Loss& Model::loss() const {
     if (!compiled()) throw StateError(cat(layer_->describe(), ": the model is not compiled; call compile() first"));
     const std::vector<OutputHead>& heads = layer_->training_state->heads;
-    if (heads.size() != 1 || !heads[0].loss)
+    if (heads.size() != 1)
         throw StateError(cat(layer_->describe(), ": loss() is the loss of a model with one output; this model has ",
                              heads.size(), " outputs"));
     return *heads[0].loss;

@@ -377,7 +377,6 @@ void Model::compile(const CompileOptions& options) const {
     state->optimizer = options.optimizer.resolve();
     std::vector<std::string> names = layer_->output_names();
     if (names.empty()) names.push_back(layer_->name());  // a Sequential without layers yet: one output
-    if (!options.loss.given()) throw ValueError("compile: a loss is required (a Keras name such as 'mse' or a loss object)");
     const std::vector<losses::LossPtr> losses = resolve_losses(options.loss, names);
     const std::vector<double> weights = resolve_loss_weights(options.loss_weights, names);
     const std::vector<std::vector<MetricArg>> metric_args = resolve_metric_args(options.metrics, names);
